@@ -1,0 +1,359 @@
+"""Reading the archive: counts, single articles, newest articles, full-text search, crawls."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import sqlite3
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from archive.errors import ArchiveError, SearchQueryError
+from archive.records import JSON_FIELDS, load_json
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlite_utils import Database
+
+logger = logging.getLogger(__name__)
+
+#: Section label for articles without a section.
+NO_SECTION = "(none)"
+#: Characters that only appear in a query written in FTS5 syntax.
+FTS_SYNTAX = re.compile(r'["()*:^{}+]')
+SNIPPET_TOKENS = 16
+
+AUTHOR_NAMES_SQL = """
+    (SELECT json_group_array(name) FROM (
+        SELECT au.name AS name FROM article_authors aa JOIN authors au ON au.id = aa.author_id
+        WHERE aa.article_id = a.id ORDER BY aa.position
+    )) AS authors
+"""
+SUMMARY_COLUMNS = "a.id, a.url, a.site, a.title, a.section, a.published, a.published_utc, a.word_count"
+
+
+def count_articles(db: Database) -> int:
+    """Number of stored articles."""
+    return next(iter(db.query("SELECT count(*) AS n FROM articles")))["n"]
+
+
+def get_article(db: Database, url_or_id: str | int) -> dict[str, Any] | None:
+    """One article with its JSON columns decoded and its authors, categories, tags and images as lists.
+
+    ``url_or_id`` is the article id (an ``int`` or a string of digits), its canonical URL or the URL it
+    was fetched from (with or without the trailing slash).
+    """
+    row = _find_article(db, url_or_id)
+    return None if row is None else _with_children(db, row)
+
+
+def _with_children(db: Database, row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` (all ``articles`` columns) with JSON decoded and its authors, terms and images added."""
+    for name in JSON_FIELDS:
+        row[name] = load_json(row[name])
+    article_id = row["id"]
+    row["authors"] = _rows(
+        db,
+        "SELECT au.id, au.name, au.url, au.website, au.bio FROM article_authors aa"
+        " JOIN authors au ON au.id = aa.author_id WHERE aa.article_id = ? ORDER BY aa.position",
+        [article_id],
+    )
+    row["categories"] = _terms(db, "categories", "article_categories", "category_id", article_id)
+    row["tags"] = _terms(db, "tags", "article_tags", "tag_id", article_id)
+    row["images"] = _rows(
+        db,
+        "SELECT url, caption, alt, role, width, height, position FROM images"
+        " WHERE article_id = ? ORDER BY position",
+        [article_id],
+    )
+    return row
+
+
+def _find_article(db: Database, url_or_id: str | int) -> dict[str, Any] | None:
+    if isinstance(url_or_id, int) or str(url_or_id).strip().isdigit():
+        rows = _rows(db, "SELECT * FROM articles WHERE id = ?", [int(url_or_id)])
+        return rows[0] if rows else None
+    url = str(url_or_id).strip()
+    other = url[:-1] if url.endswith("/") else url + "/"
+    for column in ("url", "url_raw"):
+        for candidate in (url, other):
+            rows = _rows(db, f"SELECT * FROM articles WHERE {column} = ? ORDER BY id LIMIT 1", [candidate])
+            if rows:
+                return rows[0]
+    return None
+
+
+def _terms(db: Database, table: str, link_table: str, column: str, article_id: int) -> list[dict[str, Any]]:
+    return _rows(
+        db,
+        f"SELECT t.id, t.name, t.url FROM {link_table} l JOIN {table} t ON t.id = l.{column}"
+        " WHERE l.article_id = ? ORDER BY l.position",
+        [article_id],
+    )
+
+
+def _rows(db: Database, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    return list(db.query(sql, params or []))
+
+
+def articles_per_section(db: Database) -> list[tuple[str, int]]:
+    """``(section, count)`` pairs, most articles first; articles without a section count as ``(none)``."""
+    rows = db.query(
+        "SELECT coalesce(section, ?) AS section, count(*) AS n FROM articles"
+        " GROUP BY coalesce(section, ?) ORDER BY n DESC, section",
+        [NO_SECTION, NO_SECTION],
+    )
+    return [(row["section"], row["n"]) for row in rows]
+
+
+def newest(db: Database, limit: int = 5) -> list[dict[str, Any]]:
+    """The most recently published articles (by ``published_utc``; undated articles last)."""
+    rows = _rows(
+        db,
+        f"SELECT {SUMMARY_COLUMNS}, {AUTHOR_NAMES_SQL} FROM articles a"
+        " ORDER BY a.published_utc IS NULL, a.published_utc DESC, a.id DESC LIMIT ?",
+        [int(limit)],
+    )
+    return [_with_authors(row) for row in rows]
+
+
+def _with_authors(row: dict[str, Any]) -> dict[str, Any]:
+    row["authors"] = load_json(row["authors"]) or []
+    return row
+
+
+def search(db: Database, query: str, *, limit: int = 20) -> list[dict[str, Any]]:
+    """Full-text search of titles and bodies, best match first, with a ``snippet`` marking hits ``[so]``.
+
+    ``query`` uses SQLite FTS5 syntax. A query of plain words that FTS5 cannot parse (``Indo-Pacific``,
+    ``Pakistan's``) is retried with each word quoted; a query using FTS5 syntax that does not parse
+    raises :class:`~archive.errors.SearchQueryError`.
+    """
+    text = (query or "").strip()
+    if not text:
+        raise SearchQueryError("empty search query")
+    try:
+        return _match(db, text, limit)
+    except sqlite3.OperationalError as error:
+        _raise_unless_syntax(error)
+        if FTS_SYNTAX.search(text):
+            raise SearchQueryError(
+                f"invalid full-text query {text!r}: {error} "
+                '(use plain words, "a phrase", prefix*, AND/OR/NOT, NEAR(a b))'
+            ) from error
+    quoted = " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
+    logger.debug("Retrying search %r as %r", text, quoted)
+    try:
+        return _match(db, quoted, limit)
+    except sqlite3.OperationalError as error:
+        _raise_unless_syntax(error)
+        raise SearchQueryError(f"invalid full-text query {text!r}: {error}") from error
+
+
+def _raise_unless_syntax(error: sqlite3.OperationalError) -> None:
+    if "no such table" in str(error):
+        raise ArchiveError(f"the archive has no full-text index: {error}") from error
+
+
+def _match(db: Database, match: str, limit: int) -> list[dict[str, Any]]:
+    sql = (
+        f"SELECT {SUMMARY_COLUMNS}, {AUTHOR_NAMES_SQL},"
+        f" snippet(articles_fts, -1, '[', ']', '…', {SNIPPET_TOKENS}) AS snippet,"
+        " articles_fts.rank AS rank"
+        " FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid"
+        " WHERE articles_fts MATCH ? ORDER BY articles_fts.rank, a.id LIMIT ?"
+    )
+    return [_with_authors(row) for row in _rows(db, sql, [match, int(limit)])]
+
+
+def last_crawls(db: Database, limit: int = 5) -> list[dict[str, Any]]:
+    """The most recent crawls, newest first, with ``stats`` and ``args`` decoded."""
+    rows = _rows(db, "SELECT * FROM crawls ORDER BY id DESC LIMIT ?", [int(limit)])
+    for row in rows:
+        row["stats"] = load_json(row["stats"])
+        row["args"] = load_json(row["args"])
+    return rows
+
+
+# --- filters, filtered search, streaming and statistics -------------------------------------------
+
+#: Characters that mark a query as deliberately written in FTS5 syntax (phrases, groups, ``NEAR(...)``).
+FTS_STRUCTURE = re.compile(r'["()]')
+#: ``articles.flags`` values about the publication date.
+DATE_FLAGS = (
+    "published_missing",
+    "published_unparsed",
+    "published_tz_assumed",
+    "published_relative",
+    "published_in_future",
+    "modified_before_published",
+)
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def check_day(value: str) -> str:
+    """``value`` if it is a calendar date written ``YYYY-MM-DD``; else :class:`ArchiveError`."""
+    try:
+        if DAY.fullmatch(value):
+            dt.date.fromisoformat(value)
+            return value
+    except ValueError:
+        pass
+    raise ArchiveError(f"invalid date {value!r}: expected YYYY-MM-DD")
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    """Which articles to select; every condition given must hold.
+
+    ``section`` matches the article's section or any level of its section path, ignoring case;
+    ``author`` is part of an author's name, ignoring case; ``since`` and ``until`` (``YYYY-MM-DD``,
+    inclusive) compare the publication date as printed by the site, so undated articles never match.
+    """
+
+    section: str | None = None
+    author: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def __post_init__(self) -> None:
+        for day in (self.since, self.until):
+            if day is not None:
+                check_day(day)
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """SQL conditions on ``articles a`` (``"1"`` when there are none) and their parameters."""
+        conditions: list[str] = []
+        params: list[Any] = []
+        if self.section:
+            conditions.append(
+                "(a.section = ? COLLATE NOCASE OR EXISTS (SELECT 1 FROM json_each(a.section_path) p"
+                " WHERE p.value = ? COLLATE NOCASE))"
+            )
+            params += [self.section, self.section]
+        if self.author:
+            conditions.append(
+                "EXISTS (SELECT 1 FROM article_authors aa JOIN authors au ON au.id = aa.author_id"
+                " WHERE aa.article_id = a.id AND au.name LIKE ? ESCAPE '\\')"
+            )
+            params.append("%" + re.sub(r"([\\%_])", r"\\\1", self.author) + "%")
+        if self.since:
+            conditions.append("substr(a.published, 1, 10) >= ?")
+            params.append(self.since)
+        if self.until:
+            conditions.append("substr(a.published, 1, 10) <= ?")
+            params.append(self.until)
+        return " AND ".join(conditions) or "1", params
+
+
+def search_articles(
+    db: Database,
+    query: str,
+    *,
+    filters: ArticleFilter | None = None,
+    limit: int = 20,
+    marks: tuple[str, str] = ("[", "]"),
+) -> list[dict[str, Any]]:
+    """Full-text search restricted by ``filters``, best match first, hits in ``snippet`` between ``marks``.
+
+    Plain words always work: a query that FTS5 cannot parse is retried with every word quoted, unless
+    it uses quotes or parentheses, which only FTS5 syntax does; then
+    :class:`~archive.errors.SearchQueryError` explains the problem.
+    """
+    text = (query or "").strip()
+    if not text:
+        raise SearchQueryError("empty search query")
+    where, params = (filters or ArticleFilter()).sql()
+    sql = (
+        f"SELECT {SUMMARY_COLUMNS}, {AUTHOR_NAMES_SQL},"
+        f" snippet(articles_fts, -1, ?, ?, '…', {SNIPPET_TOKENS}) AS snippet,"
+        " articles_fts.rank AS rank"
+        " FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid"
+        f" WHERE articles_fts MATCH ? AND {where} ORDER BY articles_fts.rank, a.id LIMIT ?"
+    )
+
+    def run(match: str) -> list[dict[str, Any]]:
+        rows = _rows(db, sql, [*marks, match, *params, int(limit)])
+        return [_with_authors(row) for row in rows]
+
+    try:
+        return run(text)
+    except sqlite3.OperationalError as error:
+        _raise_unless_syntax(error)
+        if FTS_STRUCTURE.search(text):
+            raise SearchQueryError(_syntax_message(text, error)) from error
+    quoted = " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
+    logger.debug("Retrying search %r as %r", text, quoted)
+    try:
+        return run(quoted)
+    except sqlite3.OperationalError as error:
+        _raise_unless_syntax(error)
+        raise SearchQueryError(_syntax_message(text, error)) from error
+
+
+def _syntax_message(text: str, error: Exception) -> str:
+    return (
+        f"invalid full-text query {text!r}: {error} "
+        '(use plain words, "a phrase", prefix*, AND/OR/NOT, NEAR(a b))'
+    )
+
+
+def iter_articles(db: Database, filters: ArticleFilter | None = None) -> Iterator[dict[str, Any]]:
+    """Yield the selected articles one at a time, as :func:`get_article` returns them, in id order.
+
+    Rows are read from an open cursor, so memory use does not grow with the size of the archive.
+    """
+    where, params = (filters or ArticleFilter()).sql()
+    for row in db.query(f"SELECT a.* FROM articles a WHERE {where} ORDER BY a.id", params):
+        yield _with_children(db, row)
+
+
+def articles_per_month(db: Database) -> list[tuple[str, int]]:
+    """``(YYYY-MM, count)`` pairs in month order, by the publication date; undated articles left out."""
+    rows = db.query(
+        "SELECT substr(published, 1, 7) AS month, count(*) AS n FROM articles"
+        " WHERE published IS NOT NULL GROUP BY month ORDER BY month"
+    )
+    return [(row["month"], row["n"]) for row in rows]
+
+
+def articles_per_author(db: Database, limit: int | None = None) -> list[tuple[str, int]]:
+    """``(author name, count)`` pairs, most articles first; all authors when ``limit`` is ``None``."""
+    rows = db.query(
+        "SELECT au.name AS name, count(*) AS n FROM authors au JOIN article_authors aa"
+        " ON aa.author_id = au.id GROUP BY au.id ORDER BY n DESC, au.name LIMIT ?",
+        [-1 if limit is None else int(limit)],
+    )
+    return [(row["name"], row["n"]) for row in rows]
+
+
+def count_authors(db: Database) -> int:
+    """Number of authors with at least one article."""
+    return next(iter(db.query("SELECT count(DISTINCT author_id) AS n FROM article_authors")))["n"]
+
+
+def published_range(db: Database) -> tuple[str | None, str | None]:
+    """Earliest and latest publication dates (``YYYY-MM-DD``), ``(None, None)`` without dated articles."""
+    row = next(
+        iter(
+            db.query(
+                "SELECT min(substr(published, 1, 10)) AS first, max(substr(published, 1, 10)) AS last"
+                " FROM articles WHERE published IS NOT NULL"
+            )
+        )
+    )
+    return row["first"], row["last"]
+
+
+def date_problems(db: Database) -> list[tuple[str, int]]:
+    """``(problem, count)``: articles without a publication date, then articles per date flag present."""
+    undated = next(iter(db.query("SELECT count(*) AS n FROM articles WHERE published IS NULL")))["n"]
+    marks = ", ".join("?" for _ in DATE_FLAGS)
+    rows = db.query(
+        "SELECT f.value AS flag, count(DISTINCT a.id) AS n FROM articles a, json_each(a.flags) f"
+        f" WHERE f.value IN ({marks}) GROUP BY f.value ORDER BY n DESC, f.value",
+        list(DATE_FLAGS),
+    )
+    return [("no publication date", undated), *((row["flag"], row["n"]) for row in rows)]

@@ -1,0 +1,1 @@
+"""Spiders: they decide which URLs to fetch and in what order, nothing else."""
