@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from archive.store import ArticleWriter, finish_crawl, start_crawl
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from archive import open_archive
+from archive.store import ArticleWriter, finish_crawl, start_crawl
 from crawler.cleaning import clean_article
 from crawler.dates import normalise_article_dates
 from crawler.items import Article

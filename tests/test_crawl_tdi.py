@@ -44,8 +44,13 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> dict:
     second = _crawl(db_path, tmp / "replay2.jsonl")
     assert second.returncode == 0, second.stderr[-3000:]
     requests = [json.loads(line) for line in (tmp / "replay1.jsonl").read_text().splitlines() if line]
-    return {"db": sqlite_utils.Database(db_path), "first": first, "second": second,
-            "before": before, "requests": requests}
+    return {
+        "db": sqlite_utils.Database(db_path),
+        "first": first,
+        "second": second,
+        "before": before,
+        "requests": requests,
+    }
 
 
 def _stats(db: sqlite_utils.Database, crawl_no: int = 0) -> dict:
