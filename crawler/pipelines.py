@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def _is_article(item: Any) -> bool:
+    """Cleaning and dates are for articles only; other pages are dropped by validation."""
+    return isinstance(item, Article) and item.page_type == "article"
+
+
 class _Pipeline:
     """Base: keeps the crawler and its stats."""
 
@@ -54,7 +59,7 @@ class BoilerplatePipeline(_Pipeline):
     """
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, Article):
+        if not _is_article(item):
             return item
         clean_article(item)
         for kind, count in item.stripped.items():
@@ -66,7 +71,7 @@ class DatesPipeline(_Pipeline):
     """Normalise published/modified/dateline dates; flag assumed timezones, future and odd dates."""
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, Article):
+        if not _is_article(item):
             return item
         normalise_article_dates(item)
         for flag in item.flags:
