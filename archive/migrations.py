@@ -225,6 +225,107 @@ def m009_article_views(db: Database) -> None:
     )
 
 
+@migrations()
+def m010_url_state(db: Database) -> None:
+    """Per-URL crawl state and where each URL was found (see ``archive/state.py``)."""
+    db.execute(
+        """
+        CREATE TABLE urls (
+            url TEXT PRIMARY KEY,
+            site TEXT,
+            kind TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            section TEXT,
+            page INTEGER,
+            first_seen TEXT NOT NULL,
+            first_crawl_id INTEGER REFERENCES crawls(id) ON DELETE SET NULL,
+            last_fetched TEXT,
+            last_ok TEXT,
+            last_changed TEXT,
+            status INTEGER,
+            etag TEXT,
+            last_modified TEXT,
+            content_hash TEXT,
+            final_url TEXT,
+            next_due TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            fetches INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_urls_site_next_due ON urls(site, next_due)")
+    db.execute("CREATE INDEX idx_urls_state ON urls(state)")
+    db.execute(
+        """
+        CREATE TABLE discoveries (
+            url TEXT NOT NULL,
+            source TEXT NOT NULL,
+            found_on TEXT,
+            section TEXT,
+            page INTEGER,
+            lastmod TEXT,
+            last_found_on TEXT,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            crawl_id INTEGER REFERENCES crawls(id) ON DELETE SET NULL,
+            PRIMARY KEY (url, source)
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_discoveries_source ON discoveries(source)")
+
+
+@migrations()
+def m011_captures(db: Database) -> None:
+    """One row per HTTP response written to the WARC files (see ``archive/captures.py``)."""
+    db.execute(
+        """
+        CREATE TABLE captures (
+            id INTEGER PRIMARY KEY,
+            crawl_id INTEGER REFERENCES crawls(id) ON DELETE SET NULL,
+            url TEXT NOT NULL,
+            fetched_at TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            content_type TEXT,
+            record_type TEXT NOT NULL CHECK (record_type IN ('response', 'revisit')),
+            warc_file TEXT NOT NULL,
+            warc_offset INTEGER NOT NULL,
+            warc_length INTEGER NOT NULL,
+            payload_digest TEXT,
+            payload_length INTEGER,
+            refers_to INTEGER REFERENCES captures(id) ON DELETE SET NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_captures_url ON captures(url, id)")
+
+
+@migrations()
+def m012_article_versions(db: Database) -> None:
+    """Every distinct version of an article, and the removal mark (see ``archive/versions.py``)."""
+    db.execute(
+        """
+        CREATE TABLE article_versions (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            recorded TEXT NOT NULL,
+            crawl_id INTEGER REFERENCES crawls(id) ON DELETE SET NULL,
+            cause TEXT NOT NULL,
+            changed_fields TEXT,
+            declared INTEGER,
+            body_diff TEXT,
+            content_hash TEXT,
+            snapshot TEXT NOT NULL,
+            UNIQUE (article_id, version)
+        )
+        """
+    )
+    db.execute("ALTER TABLE articles ADD COLUMN removed TEXT")
+    db.execute("ALTER TABLE articles ADD COLUMN removed_status INTEGER")
+
+
 def known_names() -> list[str]:
     """Names of every migration this code knows, in order."""
     empty = sqlite_utils.Database(memory=True)

@@ -9,6 +9,17 @@ import click
 
 from archive.cli import archive_commands
 from crawler import __version__
+from crawler.cli_distributed import distributed_commands
+from crawler.cli_recrawl import (
+    ConfigError,
+    archive_lock,
+    check_faults,
+    check_settings,
+    recrawl_commands,
+    serve_with_faults,
+    summary_line,
+)
+from crawler.cli_sites import site_commands
 
 DB_HELP = "Path of the SQLite archive."
 
@@ -36,8 +47,21 @@ def main() -> None:
     type=click.Path(dir_okay=False),
     help="With --replay: append every request the saved copy answered as a JSON line to this file.",
 )
+@click.option(
+    "--replay-faults",
+    "replay_faults",
+    metavar="SPEC",
+    help="With --replay: make the saved copy misbehave, e.g. rate=0.2,seed=7 (see docs/cli.md).",
+)
 @click.option("--sections", help="Comma-separated section URLs that replace the nav menu.")
 @click.option("--max-pages", type=click.IntRange(min=1), help="Listing pages per section at most.")
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    help="Run as one worker of a distributed crawl sharing its frontier through this Redis "
+    "(redis://HOST:PORT/DB); items go to `newsarchive ingest`, not to --db.",
+)
 @click.option(
     "-s",
     "--set",
@@ -57,28 +81,44 @@ def crawl(
     db_path: str,
     replay_dir: str | None,
     replay_log: str | None,
+    replay_faults: str | None,
     sections: str | None,
     max_pages: int | None,
+    redis_url: str | None,
     settings: tuple[str, ...],
     log_level: str,
 ) -> None:
-    """Crawl SITE (a site profile name, e.g. ``tdi``) into the archive.
+    """Crawl SITE into the archive: a site profile name (``tdi``), a site's URL or a profile .toml file.
+
+    A URL without a site profile is crawled with the template its home page calls for (tagDiv
+    Newspaper theme, other WordPress theme, any site); ``newsarchive detect URL`` shows which.
 
     \b
     Example:
         newsarchive crawl tdi --db tdi.db
+        newsarchive crawl https://example.com/ --db example.db
         newsarchive crawl tdi --db demo.db --replay fixtures/sites
+        newsarchive crawl tdi --redis redis://10.0.0.5:6379/0
     """
-    from crawler.sites import PROFILES
+    from crawler.cli_sites import crawl_target
 
-    if site not in PROFILES:
-        raise click.BadParameter(
-            f"unknown site {site!r} (known: {', '.join(sorted(PROFILES))})", param_hint="SITE"
-        )
-    overrides = _parse_settings(settings)
+    spider, target_args, profile_settings = crawl_target(site, replay=replay_dir is not None)
+    overrides: dict[str, object] = {**profile_settings, **_parse_settings(settings)}
     overrides["LOG_LEVEL"] = log_level.upper()
+    check_settings(overrides)
+    if replay_faults:
+        check_faults(replay_faults, replay_dir)
     spider_args = {k: v for k, v in {"sections": sections, "max_pages": max_pages}.items() if v}
-    _crawl_and_report(site, db_path, replay_dir, spider_args, overrides, replay_log)
+    spider_args.update(target_args)
+    if redis_url:
+        from crawler.cli_distributed import run_worker
+
+        run_worker(
+            spider, redis_url, db_path=db_path, replay_dir=replay_dir, spider_args=spider_args,
+            overrides=overrides, replay_log=replay_log,
+        )  # fmt: skip
+        return
+    _crawl_and_report(spider, db_path, replay_dir, spider_args, overrides, replay_log, replay_faults)
 
 
 @main.command()
@@ -112,7 +152,7 @@ def demo(db_path: str, site_dir: str | None, log_level: str) -> None:
             "or pass --site-dir)"
         )
     click.echo(f"Replaying the saved copy of thediplomaticinsight.com from {sites} into {db_path} ...")
-    _crawl_and_report("tdi", db_path, str(sites), {}, {"LOG_LEVEL": log_level.upper()})
+    _crawl_and_report("tdi", db_path, str(sites), {}, {"LOG_LEVEL": log_level.upper()}, strict=False)
 
 
 @main.command("replay-server")
@@ -126,7 +166,8 @@ def demo(db_path: str, site_dir: str | None, log_level: str) -> None:
 )
 @click.option("--log", "log_path", type=click.Path(dir_okay=False), help="Append every request as JSON here.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every request.")
-def replay_server(sites_dir: str, port: int, log_path: str | None, verbose: bool) -> None:
+@click.option("--faults", metavar="SPEC", help="Inject faults, e.g. rate=0.2,seed=7 (see docs/cli.md).")
+def replay_server(sites_dir: str, port: int, log_path: str | None, verbose: bool, faults: str | None) -> None:
     """Serve saved sites on 127.0.0.1 as an HTTP proxy, so crawls replay them offline.
 
     SITES_DIR holds one folder per host (``thediplomaticinsight.com/``) or is one such folder.
@@ -139,7 +180,10 @@ def replay_server(sites_dir: str, port: int, log_path: str | None, verbose: bool
     from crawler.replay import ReplayError, serve_forever
 
     try:
-        serve_forever(sites_dir, port, log_path, verbose)
+        if faults:
+            serve_with_faults(sites_dir, port, log_path, verbose, faults)
+        else:
+            serve_forever(sites_dir, port, log_path, verbose)
     except ReplayError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -162,26 +206,40 @@ def _crawl_and_report(
     spider_args: dict[str, object],
     overrides: dict[str, object],
     replay_log: str | None = None,
+    replay_faults: str | None = None,
+    *,
+    strict: bool = True,
 ) -> None:
+    """Crawl, print a summary and exit with the crawl's exit code (``strict=False``: 0 when partial)."""
     from archive import ArchiveError, open_archive
+    from crawler import exitcodes
     from crawler.run import run_crawl
 
-    try:  # fail early, before Scrapy starts, on a file that is not an archive
-        open_archive(db_path).close()
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from exc
-    result = run_crawl(
-        site,
-        db=db_path,
-        replay_dir=replay_dir,
-        spider_args=spider_args,
-        settings=overrides,
-        replay_log_path=replay_log,
-    )
-    _print_summary(db_path, result.stats)
+    with archive_lock(db_path):  # exit code 3 at once when another run holds the archive
+        try:  # fail early, before Scrapy starts, on a file that is not an archive
+            open_archive(db_path).close()
+        except ArchiveError as exc:
+            raise ConfigError(str(exc)) from exc
+        result = run_crawl(
+            site,
+            db=db_path,
+            replay_dir=replay_dir,
+            spider_args=spider_args,
+            settings=overrides,
+            replay_log_path=replay_log,
+            replay_faults=replay_faults,
+        )
+    code = result.exit_code
+    if code != exitcodes.LOCKED:
+        _print_summary(db_path, result.stats)
     if not result.ok:
         click.echo(f"Crawl ended early: {result.finish_reason}", err=True)
-        sys.exit(1)
+    click.echo(summary_line(site, result.stats, code))
+    if code == exitcodes.PARTIAL and not strict:
+        click.echo("(The saved copy has broken links on purpose: the demo exits with 0.)")
+        code = exitcodes.OK
+    if code:
+        sys.exit(code)
 
 
 def _print_summary(db_path: str, stats: dict[str, object]) -> None:
@@ -217,6 +275,12 @@ def _print_summary(db_path: str, stats: dict[str, object]) -> None:
 
 
 for command in archive_commands:
+    main.add_command(command)
+for command in distributed_commands:
+    main.add_command(command)
+for command in site_commands:
+    main.add_command(command)
+for command in recrawl_commands:
     main.add_command(command)
 
 if __name__ == "__main__":

@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
-from archive import open_archive
-from archive.store import ArticleWriter, finish_crawl, start_crawl
 from crawler.cleaning import clean_article
 from crawler.dates import normalise_article_dates
 from crawler.items import Article
+from crawler.session import ArchiveSession
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -111,49 +110,34 @@ class ValidationPipeline(_Pipeline):
 class ArchivePipeline(_Pipeline):
     """Store articles in the archive at ``NEWSARCHIVE_DB`` and record the crawl in ``crawls``.
 
-    Articles are written in batches of ``NEWSARCHIVE_BATCH_SIZE`` per transaction; the crawl row
-    gets its end time, finish reason and the Scrapy stats when the spider closes.
+    Storing goes through the crawl's :class:`~crawler.session.ArchiveSession`: each article is stored
+    with its new version (``article_versions``) and its URL's state in one unit, committed in batches of
+    ``NEWSARCHIVE_BATCH_SIZE``; the crawl row gets its end time, finish reason, exit code and the
+    Scrapy stats when the spider closes.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.db_path = crawler.settings.get("NEWSARCHIVE_DB")
-        self.batch_size = crawler.settings.getint("NEWSARCHIVE_BATCH_SIZE")
-        self.db: Any = None
-        self.writer: ArticleWriter | None = None
-        self.crawl_id: int | None = None
+        self.session = ArchiveSession.of(crawler)
+        self.db_path = self.session.db_path
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
+    @property
+    def crawl_id(self) -> int | None:
+        return self.session.crawl_id
+
     def open_spider(self) -> None:
-        spider = self.crawler.spider
-        self.db = open_archive(self.db_path)
-        self.crawl_id = start_crawl(
-            self.db,
-            spider=spider.name,
-            site=getattr(getattr(spider, "profile", None), "name", spider.name),
-            args={"db": str(self.db_path)},
-        )
-        self.writer = ArticleWriter(self.db, crawl_id=self.crawl_id, batch_size=self.batch_size)
-        self.stats.set_value("newsarchive/archive/crawl_id", self.crawl_id)
-        logger.info("Archiving into %(db)s (crawl %(id)d)", {"db": self.db_path, "id": self.crawl_id})
+        self.session.open()
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item
-        assert self.writer is not None
-        status = self.writer.add(item.to_record())
+        status = self.session.store_article(item)
         self.stats.inc_value(f"newsarchive/archive/{status}")
         return item
 
     def close_spider(self) -> None:
-        if self.writer is not None:
-            self.writer.flush()
+        self.session.flush()
 
     def _spider_closed(self, reason: str) -> None:
-        if self.db is None or self.crawl_id is None:
-            return
-        if self.writer is not None:
-            self.writer.flush()
-        finish_crawl(self.db, self.crawl_id, status=reason, stats=self.stats.get_stats())
-        self.db.close()
-        self.db = None
+        self.session.close(reason)

@@ -32,6 +32,13 @@ class CrawlResult:
     def ok(self) -> bool:
         return self.finish_reason == "finished"
 
+    @property
+    def exit_code(self) -> int:
+        """The exit code of ``newsarchive crawl`` for this crawl (see :mod:`crawler.exitcodes`)."""
+        from crawler.exitcodes import exit_code
+
+        return exit_code(self.stats, self.finish_reason)
+
 
 def project_settings(overrides: dict[str, Any] | None = None) -> Any:
     """The project's Scrapy settings (``crawler.settings``) with ``overrides`` on top."""
@@ -57,20 +64,36 @@ def run_crawl(
     spider_args: dict[str, Any] | None = None,
     settings: dict[str, Any] | None = None,
     replay_log_path: str | Path | None = None,
+    replay_faults: str | None = None,
 ) -> CrawlResult:
     """Crawl with ``spider`` into the archive at ``db``; with ``replay_dir``, from a saved copy.
+
+    The archive is locked for the crawl: when another run holds it, nothing is crawled and the result's
+    ``finish_reason`` is ``"locked"`` (exit code 3). ``replay_faults`` (with ``replay_dir``) makes the
+    saved copy misbehave (see :class:`crawler.replay.faults.FaultSpec`).
 
     Runs Scrapy's reactor in this process, so it can be called once per process.
     """
     from scrapy.crawler import CrawlerProcess
 
+    from crawler import lock
+
     overrides: dict[str, Any] = {"NEWSARCHIVE_DB": str(db)}
     with ExitStack() as stack:
+        try:
+            stack.enter_context(lock.hold(db))
+        except lock.ArchiveLockedError as error:
+            logger.error("%s", error)
+            return CrawlResult(finish_reason="locked", stats={"newsarchive/crawl/locked": str(error)})
         server = None
         if replay_dir is not None:
             from crawler.replay import ReplayServer
 
             server = stack.enter_context(ReplayServer(replay_dir, port=0, log_path=replay_log_path))
+            if replay_faults:
+                from crawler.replay.faults import FaultInjector, FaultSpec
+
+                FaultInjector(FaultSpec.parse(replay_faults)).install(server)
             overrides.update(REPLAY_SETTINGS)
             overrides["NEWSARCHIVE_REPLAY_PROXY"] = server.proxy_url
         overrides.update(settings or {})

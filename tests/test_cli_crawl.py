@@ -31,7 +31,7 @@ def test_corrupt_database_is_refused_untouched(tmp_path: Path) -> None:
     payload = b"this is not a database" * 100
     db.write_bytes(payload)
     result = CliRunner().invoke(main, ["crawl", "tdi", "--db", str(db)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a configuration error: the --db file is not an archive
     assert result.output.startswith("Error: ")
     assert len(result.output.strip().splitlines()) == 1
     assert "Traceback" not in result.output

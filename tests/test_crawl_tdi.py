@@ -37,12 +37,13 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("crawl")
     db_path = tmp / "archive.db"
     first = _crawl(db_path, tmp / "replay1.jsonl")
-    assert first.returncode == 0, first.stderr[-3000:]
+    # Exit code 1 (partial): the saved copy has one article URL that always answers 500.
+    assert first.returncode == 1, first.stderr[-3000:]
     db = sqlite_utils.Database(db_path)
     before = {r["url"]: dict(r) for r in db.query("select url, first_seen, last_seen from articles")}
     db.close()
     second = _crawl(db_path, tmp / "replay2.jsonl")
-    assert second.returncode == 0, second.stderr[-3000:]
+    assert second.returncode == 1, second.stderr[-3000:]
     requests = [json.loads(line) for line in (tmp / "replay1.jsonl").read_text().splitlines() if line]
     return {
         "db": sqlite_utils.Database(db_path),
@@ -161,6 +162,15 @@ def test_full_text_search_finds_seed(crawled: dict) -> None:
         )
     )
     assert SEED_URL in [r["url"] for r in rows]
+
+
+def test_only_the_broken_url_failed(crawled: dict, manifest: dict) -> None:
+    for run in ("first", "second"):
+        assert crawled[run].stdout.splitlines()[-1].startswith("newsarchive crawl tdi: partial (exit 1): ")
+    failed = [r["url"] for r in crawled["db"].query("select url from urls where state = 'failed'")]
+    assert failed == manifest["broken"]["500"]
+    gone = [r["url"] for r in crawled["db"].query("select url from urls where state = 'gone'")]
+    assert gone == manifest["broken"]["404"]
 
 
 def test_crawl_prints_summary(crawled: dict) -> None:

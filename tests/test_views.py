@@ -68,7 +68,7 @@ def db(fresh_db: sqlite_utils.Database, make_record: RecordFactory) -> sqlite_ut
 
 
 def test_views_are_created_by_the_last_migration(fresh_db: sqlite_utils.Database) -> None:
-    assert known_names()[-1] == "m009_article_views"
+    assert "m009_article_views" in known_names()
     assert {"article_list", "articles_by_month"} <= set(fresh_db.view_names())
     assert [column.name for column in fresh_db["article_list"].columns] == LIST_COLUMNS
     assert [column.name for column in fresh_db["articles_by_month"].columns] == ["month", "articles"]
@@ -133,7 +133,8 @@ def test_views_added_to_an_archive_made_before_them(db_path: Path, make_record: 
 
     db = open_archive(db_path)
 
-    assert schema_version(db)[-1] == "m009_article_views"
+    assert schema_version(db) == known_names()
+    assert "m009_article_views" in schema_version(db)
     assert [row["authors"] for row in db.query("SELECT authors FROM article_list")] == [
         "Carla Esparza Arteaga"
     ]

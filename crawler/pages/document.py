@@ -1,7 +1,7 @@
 """One parsed page, indexed in a single pass: theme blocks by class, head metadata, JSON-LD scripts.
 
 Field extractors look blocks up in the index and search only inside them, so the whole tree is
-walked once per page.
+walked once per page in Python (and once more by lxml for the few head and body tags indexed).
 """
 
 from __future__ import annotations
@@ -79,19 +79,21 @@ class Page:
 
     def _index(self, root: _Element) -> None:
         self.lang = (root.get("lang") or "").strip() or None
-        by_class = self.by_class
+        by_class, itemprops = self.by_class, self.itemprops
+        unindexed = INDEXED_CLASSES.isdisjoint
         for el in root.iter(etree.Element):
             cls = el.get("class")
             if cls:
-                for token in cls.split():
-                    if token in INDEXED_CLASSES:
-                        by_class.setdefault(token, []).append(el)
-            tag = el.tag
-            if tag in _TAG_HANDLERS:
-                _TAG_HANDLERS[tag](self, el)
+                tokens = cls.split()
+                if not unindexed(tokens):
+                    for token in tokens:
+                        if token in INDEXED_CLASSES:
+                            by_class.setdefault(token, []).append(el)
             itemprop = el.get("itemprop")
             if itemprop and itemprop in INDEXED_ITEMPROPS:
-                self.itemprops.setdefault(itemprop, []).append(el)
+                itemprops.setdefault(itemprop, []).append(el)
+        for el in root.iter(*_TAG_HANDLERS):  # lxml filters the tags, in document order
+            _TAG_HANDLERS[el.tag](self, el)
 
     def _on_meta(self, el: _Element) -> None:
         key = el.get("property") or el.get("name")

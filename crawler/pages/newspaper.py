@@ -53,14 +53,12 @@ _HEADER_TIME = etree.XPath(
 )
 _CHILD_INNER = etree.XPath(f"*[{class_xpath('tdb-block-inner')}]")
 _DESCENDANT_INNER = etree.XPath(f".//*[{class_xpath('tdb-block-inner')}]")
-_NOT_BODY_TEXT = " or ".join(
-    class_xpath(name) for name in ("td-a-ad", "td-a-rec", "td-g-rec", "td-post-featured-image", "code-block")
-)
-_PARAGRAPHS = etree.XPath(f".//p[not(ancestor::figure) and not(ancestor::*[{_NOT_BODY_TEXT}])]")
+#: Paragraphs inside elements of these classes (or inside a ``figure``) are no body text.
+_NOT_BODY_TEXT = frozenset({"td-a-ad", "td-a-rec", "td-g-rec", "td-post-featured-image", "code-block"})
 
 
 def parse_article(
-    html: str | bytes,
+    html: str | bytes | Page,
     url: str,
     *,
     fetched_at: str,
@@ -73,9 +71,10 @@ def parse_article(
 
     ``encoding`` overrides the page's declared charset for bytes input. ``dateline_agency`` is
     the agency tag closing the dateline (``"TDI"``); ``None`` accepts any short all-caps tag.
-    Never raises on bad HTML: an empty or unparsable page gives page type ``"other"``.
+    Never raises on bad HTML: an empty or unparsable page gives page type ``"other"``. ``html`` may
+    be an already parsed :class:`~crawler.pages.document.Page`.
     """
-    page = Page(parse_html(html, encoding), url)
+    page = html if isinstance(html, Page) else Page(parse_html(html, encoding), url)
     article = Article(
         url=canonical_url(page),
         url_raw=url,
@@ -300,8 +299,20 @@ def _block_inner(block: _Element) -> list[_Element]:
 
 
 def _first_paragraph(region: _Element) -> str | None:
-    for paragraph in _PARAGRAPHS(region):
-        text = text_of(paragraph)
-        if text:
-            return text
+    """The text of the first non-empty body paragraph (not in a figure, an ad or a featured image)."""
+    for paragraph in region.iterdescendants("p"):
+        if _is_body_text(paragraph):
+            text = text_of(paragraph)
+            if text:
+                return text
     return None
+
+
+def _is_body_text(paragraph: _Element) -> bool:
+    for ancestor in paragraph.iterancestors():
+        if ancestor.tag == "figure":
+            return False
+        cls = ancestor.get("class")
+        if cls and not _NOT_BODY_TEXT.isdisjoint(cls.split()):
+            return False
+    return True

@@ -69,6 +69,9 @@ class ReplayHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "newsarchive-replay"
+    #: Headers and body are written separately: with Nagle's algorithm on, the body of every
+    #: keep-alive response would wait for the client's delayed ACK of the headers (~40 ms).
+    disable_nagle_algorithm = True
     server: ReplayHTTPServer
 
     def _handle(self) -> None:
@@ -116,6 +119,13 @@ class ReplayHandler(BaseHTTPRequestHandler):
         return headers
 
     def _send(self, request: ReplayRequest, response: ReplayResponse) -> None:
+        deliver = getattr(response, "deliver", None)
+        if deliver is not None:  # a response that delivers itself: slow, reset, truncated (faults.py)
+            deliver(self, request, self._write)
+            return
+        self._write(request, response)
+
+    def _write(self, request: ReplayRequest, response: ReplayResponse) -> None:
         bodiless = response.status in BODILESS or response.status < 200
         self.send_response(response.status)
         for name, value in response.headers.items():
