@@ -49,7 +49,9 @@ logger = logging.getLogger(__name__)
 STATS = "newsarchive/spider"
 #: Failures retried by the spider itself (Scrapy's retry middleware does not retry them).
 RETRIED_REASONS = frozenset({"redirect_loop", "too_large", "wrong_content_type"})
-PRIORITY = {"home": 20, "sitemap": 15, "feed": 15, "listing": 10, "article": 0}
+#: Articles go before the next listing pages, so the scheduler holds about one listing page of
+#: article requests per section instead of every article of the site (memory stays flat with size).
+PRIORITY = {"home": 20, "sitemap": 15, "feed": 15, "article": 12, "listing": 10}
 
 
 class NewspaperSpider(scrapy.Spider):
