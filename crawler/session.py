@@ -109,6 +109,8 @@ class ArchiveSession:
         self.commit_seconds = settings.getfloat("NEWSARCHIVE_COMMIT_INTERVAL")
         self.schedule = RecrawlSchedule.parse(settings.get("NEWSARCHIVE_RECRAWL_SCHEDULE"))
         self.incremental = settings.getbool("NEWSARCHIVE_INCREMENTAL")
+        #: A distributed worker: other workers answer many of the URLs this one requests.
+        self.distributed = bool(settings.get("NEWSARCHIVE_REDIS_URL"))
         self.warc_enabled = settings.getbool("NEWSARCHIVE_WARC")
         self.warc_dir = Path(settings.get("NEWSARCHIVE_WARC_DIR") or warc_dir_for(self.db_path))
         self.warc_max_size = settings.getint("NEWSARCHIVE_WARC_MAX_SIZE")
@@ -620,6 +622,8 @@ class ArchiveSession:
                 self._locked = False
 
     def _finish(self, reason: str) -> None:
+        if self.distributed:
+            self._outstanding.clear()
         if reason == "finished" and (self.db is not None or not self.incremental):
             for url, kind in list(self._outstanding.items()):
                 self.failed_url(url, kind, "no_answer", None)

@@ -106,7 +106,6 @@ class DistributedWorker:
         for loop in self._loops:
             if loop.running:
                 loop.stop()
-        _forget_expected_urls(self.crawler)
         context = self.context
         context.state = reason
         try:
@@ -158,18 +157,3 @@ class DistributedWorker:
             return
         if request is not None:
             engine.crawl(request)
-
-
-def _forget_expected_urls(crawler: Crawler) -> None:
-    """Keep the crawl's archive session from reporting this worker's requests as unanswered.
-
-    The session (:mod:`crawler.session`) notes each URL the spider requests and, when a crawl on one
-    machine finishes, records those that got no answer as failed. In a worker, most of them were
-    answered by another worker, or dropped by the shared duplicate filter: they are no failures. This
-    handler runs before the session's own (extensions connect to ``spider_closed`` first).
-    """
-    from crawler.session import ArchiveSession
-
-    expected = getattr(ArchiveSession.of(crawler), "_outstanding", None)
-    if isinstance(expected, dict):
-        expected.clear()
