@@ -115,7 +115,9 @@ class ReplayHandler(BaseHTTPRequestHandler):
     def _header_dict(self) -> dict[str, str]:
         headers: dict[str, str] = {}
         for name, value in self.headers.items():
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+            joined = f"{headers[name]}, {value}" if name in headers else value
+            # Interned: the request log keeps the headers of every request, mostly the same strings.
+            headers[sys.intern(name)] = sys.intern(joined)
         return headers
 
     def _send(self, request: ReplayRequest, response: ReplayResponse) -> None:
