@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 from scrapy import signals
@@ -76,14 +75,6 @@ def body_hash(response: Response) -> str:
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-def _headers(headers: Any) -> list[tuple[str, str]]:
-    pairs = []
-    for name, values in headers.items():
-        for value in values:
-            pairs.append((name.decode("latin-1"), value.decode("latin-1")))
-    return pairs
 
 
 @dataclass
@@ -560,15 +551,7 @@ class ArchiveSession:
             return
         previous = last_payload(db, response.url)
         payload = response.body
-        exchange = Exchange(
-            url=response.url,
-            method=request.method,
-            request_headers=[("Host", urlsplit(request.url).netloc), *_headers(request.headers)],
-            status=response.status,
-            response_headers=_headers(response.headers),
-            payload=payload,
-            date=self.now(),
-        )
+        exchange = Exchange.of(request, response, self.now())
         digest = payload_digest(payload)
         unchanged = bool(payload) and previous is not None and previous["payload_digest"] == digest
         revisit = None

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -86,6 +87,28 @@ class Exchange:
     payload: bytes
     date: dt.datetime
     protocol: str = "HTTP/1.1"
+
+    @classmethod
+    def of(cls, request: Any, response: Any, date: dt.datetime) -> Exchange:
+        """The exchange of a Scrapy ``request`` and its ``response`` (headers as sent and received)."""
+        return cls(
+            url=response.url,
+            method=request.method,
+            request_headers=[("Host", urlsplit(request.url).netloc), *_header_pairs(request.headers)],
+            status=response.status,
+            response_headers=_header_pairs(response.headers),
+            payload=response.body,
+            date=date,
+        )
+
+
+def _header_pairs(headers: Any) -> list[tuple[str, str]]:
+    """Scrapy's multi-valued bytes headers as ``(name, value)`` text pairs, repeats kept."""
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in headers.items()
+        for value in values
+    ]
 
 
 class WarcStore:

@@ -15,8 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -55,15 +54,7 @@ class WorkerCaptureMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         date = dt.datetime.now(dt.timezone.utc)
-        exchange = Exchange(
-            url=response.url,
-            method=request.method,
-            request_headers=[("Host", urlsplit(request.url).netloc), *_headers(request.headers)],
-            status=response.status,
-            response_headers=_headers(response.headers),
-            payload=response.body,
-            date=date,
-        )
+        exchange = Exchange.of(request, response, date)
         try:
             location = self._store(date).write(exchange)
         except OSError:
@@ -100,11 +91,3 @@ class WorkerCaptureMiddleware:
             )
             context.crawler.signals.connect(self.store.close, signal=signals.spider_closed)
         return self.store
-
-
-def _headers(headers: Any) -> list[tuple[str, str]]:
-    return [
-        (name.decode("latin-1"), value.decode("latin-1"))
-        for name, values in headers.items()
-        for value in values
-    ]
