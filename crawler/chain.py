@@ -8,7 +8,9 @@ normalise the dates (:func:`finish_article` does the same outside Scrapy).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 from crawler.cleaning import clean_article
 from crawler.dates import normalise_article_dates
@@ -16,6 +18,7 @@ from crawler.layering import complete_article
 from crawler.pages.document import Page
 from crawler.pages.dom import parse_html
 from crawler.pages.modules import get_module
+from crawler.selectors import select
 
 if TYPE_CHECKING:
     from crawler.items import Article
@@ -55,6 +58,44 @@ def build_article(
         dateline_agency=profile.dateline_tag,
     )
     return complete_article(article, page, profile, html=html, encoding=encoding)
+
+
+@dataclass(frozen=True)
+class ListingLinks:
+    """What a listing page links to: its articles (in page order) and its next page."""
+
+    articles: list[str]
+    next_page: str | None
+
+
+def read_listing(
+    html: str | bytes, url: str, *, profile: SiteProfile, encoding: str | None = None
+) -> ListingLinks:
+    """The article links and the next-page link of a listing page: the profile's selectors where it has
+    them, else its page module's."""
+    page = parse_page(html, url, encoding)
+    module = get_module(profile.page_module)
+    if profile.article_selector and page.root is not None:
+        articles = selected_links(select(page.root, profile.article_selector), url)
+    else:
+        articles = module.listing_article_urls(page, url)
+    if profile.next_page_selector and page.root is not None:
+        found = selected_links(select(page.root, profile.next_page_selector), url)
+        next_page = found[0] if found else None
+    else:
+        next_page = module.listing_next_page(page, url)
+    return ListingLinks(articles, next_page)
+
+
+def selected_links(found: list[Any], base_url: str) -> list[str]:
+    """Absolute URLs of selected ``a`` elements (their ``href``) or selected strings, once each."""
+    urls: list[str] = []
+    for item in found:
+        href = item if isinstance(item, str) else item.get("href")
+        url = urljoin(base_url, href.strip()) if href and href.strip() else None
+        if url and url not in urls:
+            urls.append(url)
+    return urls
 
 
 def finish_article(article: Article) -> Article:

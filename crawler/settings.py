@@ -25,6 +25,9 @@ NEWSARCHIVE_OFFLINE_PSL = True
 NEWSARCHIVE_SITE_TIMEZONE = ""
 #: Items written per SQLite transaction by the archive pipeline.
 NEWSARCHIVE_BATCH_SIZE = 50
+#: Worker processes that parse pages and extract articles beside the crawl process: ``"auto"`` is one
+#: per CPU beyond the first (none on a one-CPU machine), ``0`` extracts in the crawl process.
+NEWSARCHIVE_EXTRACT_PROCESSES = "auto"
 
 # --- politeness -----------------------------------------------------------------------------------
 USER_AGENT = f"newsarchive/{__version__} (+{NEWSARCHIVE_CONTACT_URL})"

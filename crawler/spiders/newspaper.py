@@ -18,7 +18,6 @@ import re
 from datetime import timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
 
 import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
@@ -26,8 +25,9 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler.chain import build_article
+from crawler.chain import build_article, read_listing, selected_links
 from crawler.discovery import read_feed, read_sitemap
+from crawler.extraction_pool import ExtractionPool
 from crawler.pages.listing import as_page
 from crawler.pages.modules import PageModule, get_module
 from crawler.profiles.schema import politeness_settings
@@ -97,6 +97,11 @@ class NewspaperSpider(scrapy.Spider):
         """The archive of this crawl."""
         return ArchiveSession.of(self.crawler)
 
+    @property
+    def extraction(self) -> ExtractionPool:
+        """Where pages are parsed: worker processes (``NEWSARCHIVE_EXTRACT_PROCESSES``) or this one."""
+        return ExtractionPool.of(self.crawler)
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield self._request(self.profile.start_url, self.parse_home, kind="home")
         settings = self.crawler.settings
@@ -139,19 +144,19 @@ class NewspaperSpider(scrapy.Spider):
         nested = {child for children in self.subsections.values() for child in children}
         return _some(self._listing_request(url, section=url, page=1) for url in sections if url not in nested)
 
-    def parse_section(self, response: Response, section: str, page: int) -> list[scrapy.Request]:
+    async def parse_section(self, response: Response, section: str, page: int) -> list[scrapy.Request]:
         self.section_pages[section] = max(page, self.section_pages.get(section, 0))
         self.crawler.stats.inc_value(f"{STATS}/listing_pages")
         if response.status == 304:
             self.session.visited(response)
             return []
-        listing = as_page(_html(response), response.url)
-        links = [
-            url for url in map(clean_url, self._listing_links(listing, response.url)) if self._allowed(url)
-        ]
+        listing = await self.extraction.run(
+            read_listing, response.body, response.url, profile=self.profile, encoding=_encoding(response)
+        )
+        links = [url for url in map(clean_url, listing.articles) if self._allowed(url)]
         if not links:
             logger.warning("Listing page without article links: %(url)s", {"url": response.url})
-        next_url = self._next_page(listing, response.url)
+        next_url = listing.next_page
         if next_url and (self.max_pages is None or page < self.max_pages):
             next_url = clean_url(next_url)
             next_url = next_url if self._allowed(next_url) else None
@@ -169,22 +174,22 @@ class NewspaperSpider(scrapy.Spider):
             ]
         return _some(requests)
 
-    def parse_article(self, response: Response) -> list[Article]:
+    async def parse_article(self, response: Response) -> list[Article]:
         if response.status == 304:
             self.session.visited(response)
             return []
         self.crawler.stats.inc_value(f"{STATS}/article_pages")
         self.session.article_fetched(response)
-        return [
-            build_article(
-                response.body,
-                response.url,
-                profile=self.profile,
-                fetched_at=self.session.now().astimezone(timezone.utc).isoformat(timespec="seconds"),
-                site_timezone=self.crawler.settings.get("NEWSARCHIVE_SITE_TIMEZONE") or self.profile.timezone,
-                encoding=getattr(response, "encoding", None),
-            )
-        ]
+        article = await self.extraction.run(
+            build_article,
+            response.body,
+            response.url,
+            profile=self.profile,
+            fetched_at=self.session.now().astimezone(timezone.utc).isoformat(timespec="seconds"),
+            site_timezone=self.crawler.settings.get("NEWSARCHIVE_SITE_TIMEZONE") or self.profile.timezone,
+            encoding=_encoding(response),
+        )
+        return [article]
 
     def parse_sitemap(self, response: Response) -> list[scrapy.Request]:
         if response.status == 304:
@@ -329,17 +334,6 @@ class NewspaperSpider(scrapy.Spider):
             return _selected_links(response, self.profile.section_selector)
         return self.page_module.nav_section_urls(_html(response), response.url)
 
-    def _listing_links(self, listing: Any, url: str) -> list[str]:
-        if self.profile.article_selector and listing.root is not None:
-            return _links(select(listing.root, self.profile.article_selector), url)
-        return self.page_module.listing_article_urls(listing, url)
-
-    def _next_page(self, listing: Any, url: str) -> str | None:
-        if self.profile.next_page_selector and listing.root is not None:
-            found = _links(select(listing.root, self.profile.next_page_selector), url)
-            return found[0] if found else None
-        return self.page_module.listing_next_page(listing, url)
-
 
 def _matches_allow(profile: SiteProfile, url: str) -> bool:
     """Whether ``url`` matches one of the profile's ``allow`` patterns (always true without any)."""
@@ -356,18 +350,7 @@ def _compiled(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
 
 def _selected_links(response: Response, css: str) -> list[str]:
     page = as_page(_html(response), response.url)
-    return _links(select(page.root, css), response.url) if page.root is not None else []
-
-
-def _links(found: list[Any], base_url: str) -> list[str]:
-    """Absolute URLs of selected ``a`` elements (their ``href``) or selected strings, once each."""
-    urls: list[str] = []
-    for item in found:
-        href = item if isinstance(item, str) else item.get("href")
-        url = urljoin(base_url, href.strip()) if href and href.strip() else None
-        if url and url not in urls:
-            urls.append(url)
-    return urls
+    return selected_links(select(page.root, css), response.url) if page.root is not None else []
 
 
 def _some(requests: Iterable[scrapy.Request | None]) -> list[scrapy.Request]:
@@ -376,6 +359,10 @@ def _some(requests: Iterable[scrapy.Request | None]) -> list[scrapy.Request]:
 
 def _html(response: Response) -> str | bytes:
     return response.text if isinstance(response, TextResponse) else response.body
+
+
+def _encoding(response: Response) -> str | None:
+    return getattr(response, "encoding", None)
 
 
 def _clean_entries(entries: list[Any]) -> list[Any]:
