@@ -62,7 +62,7 @@ def store_article(
     row = article_row(record)
     if check_crawl:
         store.check_crawl(db, crawl_id)
-    before = store.existing(db, row["url"])
+    before = store.existing(db, row["url"], removed=True)
     latest = None
     if before is not None:
         latest = versions.latest_snapshot(db, before.article_id) or versions.seed_first_version(

@@ -172,9 +172,10 @@ def record_ok(
     crawl_id: int | None = None,
 ) -> bool:
     """Record a stored 200 answer; True if the body differs from the last one stored."""
-    ensure_url(db, fetch.url, site=site, kind=kind, now=now, crawl_id=crawl_id)
     before = sql.first(db, "SELECT content_hash FROM urls WHERE url = ?", (fetch.url,))
-    assert before is not None
+    if before is None:
+        ensure_url(db, fetch.url, site=site, kind=kind, now=now, crawl_id=crawl_id)
+        before = (None,)
     changed = before[0] != fetch.content_hash
     stamp = to_text(now)
     sql.write(

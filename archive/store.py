@@ -115,12 +115,16 @@ def upsert_article(
     return status
 
 
-def existing(db: Database, url: str) -> Existing | None:
-    """The stored row of the article whose canonical URL is ``url``, or None."""
-    found = sql.first(db, _SELECT_EXISTING, (url,))
+def existing(db: Database, url: str, *, removed: bool = False) -> Existing | None:
+    """The stored row of the article whose canonical URL is ``url``, or None.
+
+    ``removed``: read its removal mark too (a column of the current schema, see migration m012).
+    """
+    found = sql.first(db, _SELECT_EXISTING if removed else _SELECT_CONTENT, (url,))
     if found is None:
         return None
-    return Existing(int(found[0]), found[1], dict(zip(CONTENT_FIELDS, found[2:], strict=True)))
+    mark, content = (found[1], found[2:]) if removed else (None, found[1:])
+    return Existing(int(found[0]), mark, dict(zip(CONTENT_FIELDS, content, strict=True)))
 
 
 def store_row(
@@ -157,6 +161,7 @@ def store_row(
     return Upsert(status, article_id, row, children, shared, existed=before is not None, removed=removed)
 
 
+_SELECT_CONTENT = f"SELECT id, {', '.join(CONTENT_FIELDS)} FROM articles WHERE url = ?"
 _SELECT_EXISTING = f"SELECT id, removed, {', '.join(CONTENT_FIELDS)} FROM articles WHERE url = ?"
 _COUNT = {
     status: f"UPDATE crawls SET articles_{status} = articles_{status} + 1 WHERE id = ?"
@@ -234,16 +239,21 @@ def _upsert_shared_rows(
     }
 
 
-_FIND_BY_KEY = {table: f"SELECT id, url FROM {table} WHERE key = ?" for table in LINK_TABLES}
+#: The columns an upsert of a shared row may change: ``id, key, name, url`` (authors: ``website, bio``).
+_SHARED_COLUMNS = {
+    table: "id, key, name, url" + (", website, bio" if table == "authors" else "") for table in LINK_TABLES
+}
+_FIND_BY_KEY = {table: f"SELECT {_SHARED_COLUMNS[table]} FROM {table} WHERE key = ?" for table in LINK_TABLES}
 _FIND_BY_NAME = {
-    table: f"SELECT id, url FROM {table} WHERE url IS NULL AND site IS ? AND name = ? ORDER BY id LIMIT 1"
+    table: f"SELECT {_SHARED_COLUMNS[table]} FROM {table} WHERE url IS NULL AND site IS ? AND name = ?"
+    " ORDER BY id LIMIT 1"
     for table in LINK_TABLES
 }
 
 
 def _find_shared(db: Database, table: str, item: Mapping[str, Any]) -> tuple[Any, ...] | None:
-    """``(id, url)`` of the row of ``table`` for ``item``: by key, else a row known only by name that
-    now gets a URL."""
+    """The row (:data:`_SHARED_COLUMNS`) of ``table`` for ``item``: by key, else a row known only by name
+    that now gets a URL."""
     found = sql.first(db, _FIND_BY_KEY[table], (item["key"],))
     if found is None and item["url"]:
         found = sql.first(db, _FIND_BY_NAME[table], (item["site"], item["name"]))
@@ -256,9 +266,19 @@ def _stored(shared: dict[int, tuple[Any, Any]], row_id: int, item: Mapping[str, 
     return row_id
 
 
+def _same(found: tuple[Any, ...], values: tuple[Any, ...]) -> bool:
+    """Whether the stored ``(id, key, name, url, ...)`` row ``found`` already holds ``values``
+    (``key, name, url, ...``; None keeps the stored value): an UPDATE would change nothing."""
+    key, name, *rest = values
+    if found[1] != key or found[2] != name:
+        return False
+    return all(value is None or value == stored for value, stored in zip(rest, found[3:], strict=True))
+
+
 def _upsert_author(db: Database, author: Mapping[str, Any], shared: dict[int, tuple[Any, Any]]) -> int:
     found = _find_shared(db, "authors", author)
     website, bio = author.get("website") or None, author.get("bio") or None
+    values = (author["key"], author["name"], author["url"], website, bio)
     if found is None:
         cursor = sql.write(
             db,
@@ -266,13 +286,14 @@ def _upsert_author(db: Database, author: Mapping[str, Any], shared: dict[int, tu
             (author["key"], author["site"], author["name"], author["url"], website, bio),
         )
         return _stored(shared, int(cursor.lastrowid or 0), author, None)
-    sql.write(
-        db,
-        "UPDATE authors SET key = ?, name = ?, url = coalesce(?, url), website = coalesce(?, website),"
-        " bio = coalesce(?, bio) WHERE id = ?",
-        (author["key"], author["name"], author["url"], website, bio, found[0]),
-    )
-    return _stored(shared, int(found[0]), author, found[1])
+    if not _same(found, values):
+        sql.write(
+            db,
+            "UPDATE authors SET key = ?, name = ?, url = coalesce(?, url), website = coalesce(?, website),"
+            " bio = coalesce(?, bio) WHERE id = ?",
+            (*values, found[0]),
+        )
+    return _stored(shared, int(found[0]), author, found[3])
 
 
 _INSERT_TERM = {
@@ -291,8 +312,10 @@ def _upsert_term(
     if found is None:
         cursor = sql.write(db, _INSERT_TERM[table], (term["key"], term["site"], term["name"], term["url"]))
         return _stored(shared, int(cursor.lastrowid or 0), term, None)
-    sql.write(db, _UPDATE_TERM[table], (term["key"], term["name"], term["url"], found[0]))
-    return _stored(shared, int(found[0]), term, found[1])
+    values = (term["key"], term["name"], term["url"])
+    if not _same(found, values):
+        sql.write(db, _UPDATE_TERM[table], (*values, found[0]))
+    return _stored(shared, int(found[0]), term, found[3])
 
 
 _SELECT_LINKS = {

@@ -193,9 +193,23 @@ def add_version(
 
 
 def latest_snapshot(db: Database, article_id: int) -> dict[str, Any] | None:
-    """``version`` and ``snapshot`` (decoded) of the newest version of an article, or None."""
+    """``version`` and ``snapshot`` (decoded when first read) of the newest version of an article, or None."""
     found = sql.first(db, _LATEST, (article_id,))
-    return None if found is None else {"version": found[0], "snapshot": load_json(found[1])}
+    return None if found is None else _Latest(version=found[0], text=found[1])
+
+
+class _Latest(dict):  # type: ignore[type-arg]
+    """A version row (``version``) whose ``snapshot`` JSON is decoded only if it is looked at."""
+
+    def __init__(self, *, version: int, text: str) -> None:
+        super().__init__(version=version)
+        self._text = text
+
+    def __missing__(self, key: str) -> Any:
+        if key != "snapshot":
+            raise KeyError(key)
+        value = self["snapshot"] = load_json(self._text)
+        return value
 
 
 _LATEST = "SELECT version, snapshot FROM article_versions WHERE article_id = ? ORDER BY version DESC LIMIT 1"
