@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: One fixed savepoint name (nested units each release their own): its statements stay prepared.
+SAVEPOINT, RELEASE, ROLLBACK_TO = (
+    "SAVEPOINT newsarchive_unit",
+    "RELEASE newsarchive_unit",
+    "ROLLBACK TO newsarchive_unit",
+)
+
 
 class WriteBatch:
     """Batch the writes of ``db`` into transactions of ``max_units`` units or ``max_seconds`` seconds."""
@@ -46,11 +53,20 @@ class WriteBatch:
     @contextmanager
     def unit(self, weight: int = 1) -> Iterator[Database]:
         """Write one unit: its statements run in a savepoint and are rolled back if it fails."""
-        if not self.db.conn.in_transaction:
+        conn = self.db.conn
+        if not conn.in_transaction:
             self.db.execute("BEGIN")
             self._since = self.clock()
-        with self.db.atomic():
+        conn.execute(SAVEPOINT)
+        try:
             yield self.db
+        except BaseException:
+            # An error that destroyed the transaction (savepoints included) leaves nothing to undo.
+            if conn.in_transaction:
+                conn.execute(ROLLBACK_TO)
+                conn.execute(RELEASE)
+            raise
+        conn.execute(RELEASE)
         self.pending += weight
         if self.pending >= self.max_units or self.clock() - self._since >= self.max_seconds:
             self.commit()

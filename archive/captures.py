@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from archive import sql
+
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
@@ -28,16 +30,17 @@ COLUMNS = (
     "payload_length",
     "refers_to",
 )
+_COLUMN_SET = frozenset(COLUMNS)
+_INSERT = f"INSERT INTO captures ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
+_LAST_PAYLOAD = "SELECT * FROM captures WHERE url = ? AND record_type = 'response' ORDER BY id DESC LIMIT 1"
 
 
 def add_capture(db: Database, **values: Any) -> int:
     """Insert a capture row (keyword arguments: :data:`COLUMNS`); return its id."""
-    unknown = set(values) - set(COLUMNS)
+    unknown = values.keys() - _COLUMN_SET
     if unknown:
         raise ValueError(f"unknown capture columns: {', '.join(sorted(unknown))}")
-    row = {name: values.get(name) for name in COLUMNS}
-    marks = ", ".join("?" for _ in row)
-    cursor = db.execute(f"INSERT INTO captures ({', '.join(row)}) VALUES ({marks})", list(row.values()))
+    cursor = sql.write(db, _INSERT, [values.get(name) for name in COLUMNS])
     return int(cursor.lastrowid or 0)
 
 
@@ -49,13 +52,7 @@ def get_capture(db: Database, capture_id: int) -> dict[str, Any] | None:
 
 def last_payload(db: Database, url: str) -> dict[str, Any] | None:
     """The newest capture of ``url`` that holds a payload (a ``response`` record), or None."""
-    rows = list(
-        db.query(
-            "SELECT * FROM captures WHERE url = ? AND record_type = 'response' ORDER BY id DESC LIMIT 1",
-            [url],
-        )
-    )
-    return rows[0] if rows else None
+    return sql.one(db, _LAST_PAYLOAD, (url,))
 
 
 def payload_of(db: Database, capture: dict[str, Any]) -> dict[str, Any] | None:

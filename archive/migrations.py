@@ -326,6 +326,26 @@ def m012_article_versions(db: Database) -> None:
     db.execute("ALTER TABLE articles ADD COLUMN removed_status INTEGER")
 
 
+@migrations()
+def m013_fts_update_trigger(db: Database) -> None:
+    """Re-index an article for full-text search only when its title or body text is updated.
+
+    The index holds the title and body text alone: an update of any other column (``last_seen`` of a
+    recrawl, a removal mark) leaves it as it is, so the trigger no longer deletes and re-adds the entry.
+    """
+    db.execute('DROP TRIGGER IF EXISTS "articles_au"')
+    db.execute(
+        """
+        CREATE TRIGGER "articles_au" AFTER UPDATE OF "title", "body_text" ON "articles" BEGIN
+          INSERT INTO "articles_fts" ("articles_fts", rowid, "title", "body_text")
+            VALUES('delete', old.rowid, old."title", old."body_text");
+          INSERT INTO "articles_fts" (rowid, "title", "body_text")
+            VALUES (new.rowid, new."title", new."body_text");
+        END
+        """
+    )
+
+
 def known_names() -> list[str]:
     """Names of every migration this code knows, in order."""
     empty = sqlite_utils.Database(memory=True)

@@ -140,9 +140,16 @@ def load_json(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+_SCALARS = (str, int, float, type(None))
+
+
 def as_dict(value: Any) -> dict[str, Any]:
     """A record or sub-record as a ``dict`` (dataclass instances are accepted too)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+        # What dataclasses.asdict gives, without its deep copy when every value is a plain scalar.
+        if all(isinstance(item, _SCALARS) for item in fields.values()):
+            return fields
         return dataclasses.asdict(value)
     return dict(value) if isinstance(value, Mapping) else {}
 

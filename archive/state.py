@@ -22,6 +22,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from archive import sql
 from archive.schedule import RECHECK_GONE, failure_backoff, from_text, to_text
 
 if TYPE_CHECKING:
@@ -70,8 +71,7 @@ class Discovery:
 
 def get_state(db: Database, url: str) -> dict[str, Any] | None:
     """The ``urls`` row of ``url``, or None."""
-    rows = list(db.query("SELECT * FROM urls WHERE url = ?", [url]))
-    return rows[0] if rows else None
+    return sql.one(db, "SELECT * FROM urls WHERE url = ?", (url,))
 
 
 def ensure_url(
@@ -87,7 +87,8 @@ def ensure_url(
 ) -> bool:
     """Add ``url`` as ``pending`` (due now) unless it is known; True if it was added."""
     stamp = to_text(now)
-    cursor = db.execute(
+    cursor = sql.write(
+        db,
         "INSERT INTO urls (url, site, kind, state, section, page, first_seen, first_crawl_id, next_due)"
         " VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?) ON CONFLICT(url) DO NOTHING",
         [url, site, kind, section, page, stamp, crawl_id, stamp],
@@ -114,12 +115,13 @@ def discover(
     The first place each source found a URL is kept (``found_on``, ``section``, ``page``,
     ``first_seen``); ``last_seen`` and ``lastmod`` follow the latest sighting.
     """
-    before = get_state(db, url)
+    before = sql.first(db, "SELECT state FROM urls WHERE url = ?", (url,))
     if before is None:
         ensure_url(db, url, site=site, kind=kind, now=now, crawl_id=crawl_id, section=section, page=page)
-    previous = list(db.query("SELECT lastmod FROM discoveries WHERE url = ? AND source = ?", [url, source]))
+    previous = sql.first(db, "SELECT lastmod FROM discoveries WHERE url = ? AND source = ?", (url, source))
     stamp = to_text(now)
-    db.execute(
+    sql.write(
+        db,
         "INSERT INTO discoveries (url, source, found_on, section, page, lastmod, last_found_on, first_seen,"
         " last_seen, crawl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url, source) DO UPDATE SET"
         " last_seen = excluded.last_seen, lastmod = coalesce(excluded.lastmod, lastmod),"
@@ -129,8 +131,8 @@ def discover(
     return Discovery(
         url=url,
         new_url=before is None,
-        previous_lastmod=previous[0]["lastmod"] if previous else None,
-        state=PENDING if before is None else before["state"],
+        previous_lastmod=previous[0] if previous else None,
+        state=PENDING if before is None else before[0],
     )
 
 
@@ -170,12 +172,14 @@ def record_ok(
     crawl_id: int | None = None,
 ) -> bool:
     """Record a stored 200 answer; True if the body differs from the last one stored."""
-    ensure_url(db, fetch.url, site=site, kind=kind, now=now, crawl_id=crawl_id)
-    before = get_state(db, fetch.url)
-    assert before is not None
-    changed = before["content_hash"] != fetch.content_hash
+    before = sql.first(db, "SELECT content_hash FROM urls WHERE url = ?", (fetch.url,))
+    if before is None:
+        ensure_url(db, fetch.url, site=site, kind=kind, now=now, crawl_id=crawl_id)
+        before = (None,)
+    changed = before[0] != fetch.content_hash
     stamp = to_text(now)
-    db.execute(
+    sql.write(
+        db,
         "UPDATE urls SET state = 'ok', status = ?, etag = ?, last_modified = ?, content_hash = ?,"
         " final_url = ?, last_fetched = ?, last_ok = ?,"
         " last_changed = CASE WHEN ? THEN ? ELSE last_changed END,"
@@ -293,9 +297,9 @@ def last_ok(db: Database, url: str) -> dt.datetime | None:
 
 def counts(db: Database, site: str | None = None) -> dict[str, int]:
     """Number of URLs per state (of ``site``, or of every site)."""
-    sql = "SELECT state, count(*) AS n FROM urls"
+    text = "SELECT state, count(*) AS n FROM urls"
     params: list[Any] = []
     if site is not None:
-        sql += " WHERE site = ?"
+        text += " WHERE site = ?"
         params.append(site)
-    return {row["state"]: row["n"] for row in db.query(sql + " GROUP BY state", params)}
+    return {row["state"]: row["n"] for row in db.query(text + " GROUP BY state", params)}

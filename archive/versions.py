@@ -13,10 +13,13 @@ import difflib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from archive import sql
 from archive.queries import get_article
 from archive.records import content_hash, dump_json, load_json
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from sqlite_utils import Database
 
 logger = logging.getLogger(__name__)
@@ -41,6 +44,10 @@ VERSION_FIELDS = (
     "body_html",
 )
 FIRST, RECRAWL, REEXTRACT = "first", "recrawl", "reextract"
+#: Version fields read from child rows rather than from the ``articles`` row.
+CHILD_FIELDS = ("authors", "categories", "tags", "images")
+#: Keys of an image in a snapshot (``images`` columns 1 to 4).
+IMAGE_KEYS = ("role", "url", "caption", "alt")
 
 
 def snapshot(db: Database, article_id: int) -> dict[str, Any] | None:
@@ -128,14 +135,35 @@ def record_version(
     if current is None:
         return None
     latest = latest_version(db, article_id)
+    return add_version(db, article_id, current, latest, now=now, crawl_id=crawl_id, cause=cause)
+
+
+def add_version(
+    db: Database,
+    article_id: int,
+    current: dict[str, Any],
+    latest: Mapping[str, Any] | None,
+    *,
+    now: str,
+    crawl_id: int | None,
+    cause: str = RECRAWL,
+    url: str | None = None,
+    digest: str | None = None,
+) -> dict[str, Any] | None:
+    """Add ``current`` (the article's snapshot) as a version after ``latest`` (its ``version`` and
+    ``snapshot``; None before the first) if it differs; see :func:`record_version`.
+
+    ``url`` is the article's URL and ``digest`` the :func:`~archive.records.content_hash` of
+    ``current`` when the caller knows them.
+    """
     if latest is None:
-        return _insert(db, article_id, 1, current, now=now, crawl_id=crawl_id, cause=FIRST)
+        return _insert(db, article_id, 1, current, now=now, crawl_id=crawl_id, cause=FIRST, digest=digest)
     old = latest["snapshot"]
     changed = changed_fields(old, current)
     if not changed:
         return None
     number = int(latest["version"]) + 1
-    url = _article_url(db, article_id)
+    url = url if url is not None else _article_url(db, article_id)
     diff = None
     if "body_text" in changed:
         diff = body_diff(
@@ -157,10 +185,62 @@ def record_version(
         changed=changed,
         declared=declared,
         diff=diff,
+        digest=digest,
     )
     kind = "declared" if declared else "silent" if declared is not None else cause
     logger.info("New version %d of %s (%s edit): %s", number, url, kind, ", ".join(changed))
     return row
+
+
+def latest_snapshot(db: Database, article_id: int) -> dict[str, Any] | None:
+    """``version`` and ``snapshot`` (decoded when first read) of the newest version of an article, or None."""
+    found = sql.first(db, _LATEST, (article_id,))
+    return None if found is None else _Latest(version=found[0], text=found[1])
+
+
+class _Latest(dict):  # type: ignore[type-arg]
+    """A version row (``version``) whose ``snapshot`` JSON is decoded only if it is looked at."""
+
+    def __init__(self, *, version: int, text: str) -> None:
+        super().__init__(version=version)
+        self._text = text
+
+    def __missing__(self, key: str) -> Any:
+        if key != "snapshot":
+            raise KeyError(key)
+        value = self["snapshot"] = load_json(self._text)
+        return value
+
+
+_LATEST = "SELECT version, snapshot FROM article_versions WHERE article_id = ? ORDER BY version DESC LIMIT 1"
+_TEXT_FIELDS = tuple(name for name in VERSION_FIELDS if name not in ("section_path", *CHILD_FIELDS))
+
+
+def written_snapshot(
+    row: Mapping[str, Any], children: Mapping[str, list[Any]], shared: Mapping[str, Mapping[int, tuple]]
+) -> dict[str, Any] | None:
+    """The :func:`snapshot` of an article from what was just written: its ``articles`` row, its child
+    rows and the ``(name, url)`` of its authors and terms (see :class:`archive.store.Upsert`).
+
+    None when a value might not read back as written (a value that is not text): read the snapshot
+    back with :func:`snapshot` then.
+    """
+    snap = {name: row[name] for name in _TEXT_FIELDS}
+    authors = [shared["authors"][author_id] for author_id in children["authors"]]
+    images = [dict(zip(IMAGE_KEYS, image[1:5], strict=True)) for image in children["images"]]
+    texts = [*snap.values(), *(value for pair in authors for value in pair)]
+    texts += [value for image in images for value in image.values()]
+    if not all(value is None or type(value) is str for value in texts):
+        return None
+    snap["section_path"] = load_json(row["section_path"])
+    snap["authors"] = [{"name": name, "url": url} for name, url in authors]
+    for kind in ("categories", "tags"):
+        names = [shared[kind][term_id][0] for term_id in children[kind]]
+        if not all(type(name) is str for name in names):
+            return None
+        snap[kind] = names
+    snap["images"] = images
+    return {name: snap[name] for name in VERSION_FIELDS}
 
 
 def seed_first_version(db: Database, article_id: int) -> dict[str, Any] | None:
@@ -189,6 +269,7 @@ def _insert(
     changed: list[str] | None = None,
     declared: bool | None = None,
     diff: str | None = None,
+    digest: str | None = None,
 ) -> dict[str, Any]:
     row = {
         "article_id": article_id,
@@ -199,13 +280,17 @@ def _insert(
         "changed_fields": dump_json(changed),
         "declared": None if declared is None else int(declared),
         "body_diff": diff,
-        "content_hash": content_hash(snap.get("title"), snap.get("body_text")),
+        "content_hash": digest or content_hash(snap.get("title"), snap.get("body_text")),
         "snapshot": dump_json(snap),
     }
-    columns = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
-    db.execute(f"INSERT INTO article_versions ({columns}) VALUES ({marks})", list(row.values()))
+    sql.write(db, _INSERT_VERSION, list(row.values()))
     return {**row, "changed_fields": changed, "snapshot": snap, "declared": declared}
+
+
+_INSERT_VERSION = (
+    "INSERT INTO article_versions (article_id, version, recorded, crawl_id, cause, changed_fields, declared,"
+    " body_diff, content_hash, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _article_url(db: Database, article_id: int) -> str:

@@ -16,7 +16,7 @@ import hashlib
 import logging
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
@@ -24,12 +24,12 @@ from weakref import WeakKeyDictionary
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
 
-from archive import open_archive, versions
+from archive import crawlwrite, open_archive, versions
 from archive import state as url_state
 from archive.batch import WriteBatch
 from archive.captures import add_capture, last_payload
 from archive.schedule import RecrawlSchedule, from_text, to_text
-from archive.store import UNCHANGED, finish_crawl, start_crawl, upsert_article
+from archive.store import finish_crawl, start_crawl
 from crawler import exitcodes, lock
 from crawler.warc import Exchange, Revisit, WarcStore, payload_digest, warc_dir_for
 
@@ -70,6 +70,22 @@ def request_kind(request: Request) -> str:
 def body_hash(response: Response) -> str:
     """sha256 (hex) of a response body."""
     return hashlib.sha256(response.body).hexdigest()
+
+
+_RECORD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def article_record(item: Article) -> dict[str, Any]:
+    """The record of ``item`` as :meth:`Article.to_record` gives it, its values shared, not copied.
+
+    The archive only reads the record (nested authors, terms and images may be dataclasses or dicts).
+    """
+    names = _RECORD_FIELDS.get(type(item))
+    if names is None:
+        names = _RECORD_FIELDS[type(item)] = tuple(f.name for f in fields(item) if f.name != "content_html")
+    record = {name: getattr(item, name) for name in names}
+    record["section"] = item.section
+    return record
 
 
 def _header(response: Response, name: str) -> str | None:
@@ -119,6 +135,7 @@ class ArchiveSession:
         self._awaiting: dict[str, url_state.Fetch] = {}
         self._outstanding: dict[str, str] = {}
         self._done: set[str] = set()
+        self._crawl_checked = False
         crawler.signals.connect(self.close, signal=signals.spider_closed)
         crawler.signals.connect(self._item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(self._item_error, signal=signals.item_error)
@@ -388,7 +405,7 @@ class ArchiveSession:
 
     def store_article(self, item: Article) -> str:
         """Store an article, its new version and its URL's state in one unit; return its status."""
-        record = item.to_record()
+        record = article_record(item)
         fetch = self._awaiting.pop(item.url_raw, None) or url_state.Fetch(
             item.url_raw, 200, final_url=item.url_raw
         )
@@ -409,21 +426,14 @@ class ArchiveSession:
     def _store(
         self, db: Database, record: dict[str, Any], fetch: url_state.Fetch, now: dt.datetime, stamp: str
     ) -> tuple[str, dict[str, Any] | None]:
-        before = _article_id(db, record["url"])
-        if before is not None:
-            versions.seed_first_version(db, before)
-        status = upsert_article(db, record, crawl_id=self.crawl_id, now=stamp)
-        article_id = _article_id(db, record["url"])
-        assert article_id is not None
-        version = None
-        if status != UNCHANGED:
-            version = versions.record_version(db, article_id, now=stamp, crawl_id=self.crawl_id)
-        if versions.clear_removed(db, article_id):
-            self._inc("archive/restored")
-        row = next(db.query("SELECT published_utc, modified_utc FROM articles WHERE id = ?", [article_id]))
-        born = max(
-            filter(None, (from_text(row["published_utc"]), from_text(row["modified_utc"]))), default=None
+        stored = crawlwrite.store_article(
+            db, record, crawl_id=self.crawl_id, now=stamp, check_crawl=not self._crawl_checked
         )
+        self._crawl_checked = True
+        if stored.restored:
+            self._inc("archive/restored")
+        dates = (from_text(stored.row["published_utc"]), from_text(stored.row["modified_utc"]))
+        born = max(filter(None, dates), default=None)
         url_state.record_ok(
             db,
             fetch,
@@ -435,7 +445,7 @@ class ArchiveSession:
         )
         self.pages_ok += 1
         self._inc("fetch/ok")
-        return status, version
+        return stored.status, stored.version
 
     def _born(self, db: Database, url: str) -> dt.datetime | None:
         rows = list(
@@ -560,7 +570,7 @@ class ArchiveSession:
         ):
             revisit = Revisit(previous["url"], previous["fetched_at"], previous["payload_digest"])
         try:
-            location = self.warc.write(exchange, revisit=revisit)
+            location = self.warc.write(exchange, revisit=revisit, digest=digest)
         except OSError:
             logger.exception("Could not write the WARC record of %s", response.url)
             self._inc("warc/errors")
@@ -625,8 +635,3 @@ class ArchiveSession:
             finish_crawl(self.db, self.crawl_id, status=reason, stats=self.stats.get_stats())
             self.flush()
         logger.info("%s", exitcodes.summary_line(self.site or "", self.stats.get_stats(), code))
-
-
-def _article_id(db: Database, url: str) -> int | None:
-    rows = list(db.query("SELECT id FROM articles WHERE url = ?", [url]))
-    return int(rows[0]["id"]) if rows else None

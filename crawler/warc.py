@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import zlib
 from dataclasses import dataclass
 from http import HTTPStatus
 from io import BytesIO
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.statusandheaders import StatusAndHeaders
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
@@ -40,6 +41,10 @@ SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.0/revisit/server-not-modifi
 #: Response headers not kept as received: the body is stored de-chunked, with its real length.
 HOP_HEADERS = frozenset({"transfer-encoding", "content-length"})
 DEFAULT_MAX_SIZE = 1024**3
+#: zlib's default level: a payload received gzipped does not shrink further, HTML nearly as much as at 9.
+GZIP_LEVEL = 6
+#: Bytes of records buffered before they are written out; :meth:`WarcStore.write` writes them all.
+WRITE_BUFFER = 1024 * 1024
 
 
 def payload_digest(payload: bytes) -> str:
@@ -111,6 +116,32 @@ def _header_pairs(headers: Any) -> list[tuple[str, str]]:
     ]
 
 
+class _GzipMembers:
+    """What a ``WARCWriter(gzip=False)`` writes to: each record becomes one gzip member of ``out``.
+
+    warcio writes a record and then flushes; the flush ends the member. The file itself is not
+    flushed here: :meth:`WarcStore.write` flushes it once both records of an exchange are written.
+    """
+
+    def __init__(self, out: BinaryIO, level: int = GZIP_LEVEL) -> None:
+        self.out = out
+        self.level = level
+        self._compressor: Any = None
+
+    def write(self, data: bytes) -> None:
+        if self._compressor is None:
+            self._compressor = zlib.compressobj(self.level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        self.out.write(self._compressor.compress(data))
+
+    def flush(self) -> None:
+        if self._compressor is not None:
+            self.out.write(self._compressor.flush())
+            self._compressor = None
+
+    def tell(self) -> int:
+        return self.out.tell()
+
+
 class WarcStore:
     """Append WARC records to ``directory/<prefix>-NNNNN.warc.gz``, starting a new file past ``max_size``."""
 
@@ -133,6 +164,8 @@ class WarcStore:
         self._file: BinaryIO | None = None
         self._path: Path | None = None
         self._writer: WARCWriter | None = None
+        #: The current file relative to ``base_dir``, as :class:`WarcLocation` gives it.
+        self._relative = ""
 
     # -- files ------------------------------------------------------------------------------------
 
@@ -143,8 +176,9 @@ class WarcStore:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._number += 1
             self._path = self.directory / f"{self.prefix}-{self._number:05d}.warc.gz"
-            self._file = self._path.open("ab")
-            self._writer = WARCWriter(self._file, gzip=True)
+            self._file = self._path.open("ab", buffering=WRITE_BUFFER)
+            self._relative = str(self._path.resolve().relative_to(self.base_dir.resolve()))
+            self._writer = WARCWriter(_GzipMembers(self._file), gzip=False)
             info = {"software": f"newsarchive/{__version__}", "format": "WARC File Format 1.0", **self.info}
             self._writer.write_record(self._writer.create_warcinfo_record(self._path.name, info))
             self._file.flush()
@@ -159,22 +193,26 @@ class WarcStore:
 
     # -- records ----------------------------------------------------------------------------------
 
-    def write(self, exchange: Exchange, *, revisit: Revisit | None = None) -> WarcLocation:
-        """Write the response (or revisit) record of ``exchange`` and its request record."""
-        handle, writer, path = self._open()
-        digest = payload_digest(exchange.payload)
+    def write(
+        self, exchange: Exchange, *, revisit: Revisit | None = None, digest: str | None = None
+    ) -> WarcLocation:
+        """Write the response (or revisit) record of ``exchange`` and its request record.
+
+        ``digest`` is the :func:`payload_digest` of the payload, if the caller has it already. Both
+        records are in the file (flushed to the system) when this returns.
+        """
+        handle, writer, _ = self._open()
+        digest = digest or payload_digest(exchange.payload)
         response = self._response_record(writer, exchange, digest, revisit)
         offset = handle.tell()
         writer.write_record(response)
-        handle.flush()
         length = handle.tell() - offset
         request = self._request_record(writer, exchange, response.rec_headers.get_header("WARC-Record-ID"))
         writer.write_record(request)
         handle.flush()
         self.records += 2
         record_type = "revisit" if revisit is not None else "response"
-        relative = str(path.resolve().relative_to(self.base_dir.resolve()))
-        return WarcLocation(relative, offset, length, record_type, digest, len(exchange.payload))
+        return WarcLocation(self._relative, offset, length, record_type, digest, len(exchange.payload))
 
     def _response_record(
         self, writer: WARCWriter, exchange: Exchange, digest: str, revisit: Revisit | None
@@ -185,13 +223,21 @@ class WarcStore:
         http_headers = StatusAndHeaders(_status_line(exchange.status), headers, protocol=exchange.protocol)
         warc_date = {"WARC-Date": datetime_to_iso_date(exchange.date)}
         if revisit is None:
+            # The headers in warcio's order, the payload digest given: warcio does not compute it again.
+            warc_headers = {
+                **warc_date,
+                "WARC-Type": "response",
+                "WARC-Record-ID": StatusAndHeadersParser.make_warc_id(),
+                "WARC-Target-URI": exchange.url,
+                "WARC-Payload-Digest": digest,
+            }
             return writer.create_warc_record(
                 exchange.url,
                 "response",
                 payload=BytesIO(exchange.payload),
                 length=len(exchange.payload),
                 http_headers=http_headers,
-                warc_headers_dict=warc_date,
+                warc_headers_dict=warc_headers,
             )
         if exchange.status == 304:
             record = writer.create_warc_record(
