@@ -21,6 +21,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,8 @@ class CrawlFigures:
     pages: int
     peak_rss_kib: int
     cpu_seconds: float
+    #: Peak of the summed RSS of the crawl process and its children (extraction processes), sampled.
+    tree_peak_rss_kib: int = 0
     server_cpu_seconds: float | None = None
     server_rss_kib: int | None = None
     #: Bytes of the archive (database and WAL) and of the WARC files written beside it.
@@ -161,8 +164,9 @@ def _run(site: LargeSite, db: Path, command: list[str], server: str) -> CrawlFig
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     assert process.stderr is not None
-    errors = process.stderr.read()
-    status, usage = wait_with_usage(process)
+    with TreeMemory(process.pid) as tree:
+        errors = process.stderr.read()
+        status, usage = wait_with_usage(process)
     wall = time.perf_counter() - started
     if status != 0:
         raise RuntimeError(f"crawl failed ({status}): {errors[-2000:]}")
@@ -178,8 +182,56 @@ def _run(site: LargeSite, db: Path, command: list[str], server: str) -> CrawlFig
         crawl_seconds=float(stats.get("elapsed_time_seconds") or wall),
         pages=int(stats.get("response_received_count") or 0),
         peak_rss_kib=usage.ru_maxrss,
+        tree_peak_rss_kib=tree.peak_kib,
         cpu_seconds=usage.ru_utime + usage.ru_stime,
     )
+
+
+class TreeMemory:
+    """Sample the summed RSS of a process and its descendants (from ``/proc``) while a block runs."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        self.pid = pid
+        self.interval = interval
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak_kib = max(self.peak_kib, sum(_rss_kib(pid) for pid in _tree(self.pid)))
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (``/proc/PID/task/*/children``), as far as they can be read."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo.extend(int(child) for child in children.read_text().split())
+            except OSError:
+                continue
+    return found
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _size(path: Path) -> int:
@@ -210,6 +262,7 @@ def figures_table(runs: list[CrawlFigures]) -> Table:
             "articles/s (Scrapy)",
             "CPU ms/article",
             "peak RSS MB",
+            "peak RSS with workers MB",
             "archive MB/1k",
             "WARC MB/1k",
             "server CPU s",
@@ -225,6 +278,7 @@ def figures_table(runs: list[CrawlFigures]) -> Table:
             run.crawl_articles_per_second,
             run.cpu_ms_per_article,
             mib(run.peak_rss_kib),
+            mib(run.tree_peak_rss_kib) if run.tree_peak_rss_kib else None,
             run.per_1k(run.archive_bytes),
             run.per_1k(run.warc_bytes),
             run.server_cpu_seconds,
@@ -232,8 +286,10 @@ def figures_table(runs: list[CrawlFigures]) -> Table:
     table.notes.append(
         "articles/s: stored articles over the wall time of the whole command (Python and Scrapy startup "
         "included); articles/s (Scrapy): over Scrapy's elapsed_time_seconds; CPU ms/article: CPU time of "
-        "the crawl process per stored article (what the crawl costs, whatever else runs on the machine); "
-        "peak RSS: of the crawl process; archive: database and WAL; WARC: the capture files beside it."
+        "the crawl process and its extraction processes per stored article (what the crawl costs, whatever "
+        "else runs on the machine); peak RSS: the largest of the crawl process and its extraction "
+        "processes (each alone); with workers: their sum, sampled every 0.1 s; archive: database and "
+        "WAL; WARC: the capture files beside it."
     )
     table.notes.extend(_changes(runs))
     return table

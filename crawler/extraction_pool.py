@@ -1,12 +1,13 @@
 """Parsing and extraction of pages in worker processes, beside the crawl process.
 
-Turning a page into an article (parse, index, extract: :func:`crawler.chain.build_article`) and
-reading a listing page's links (:func:`crawler.chain.read_listing`) are pure functions of the page's
-bytes and the site profile, and they are most of a crawl's CPU time. :class:`ExtractionPool` runs them
-in ``NEWSARCHIVE_EXTRACT_PROCESSES`` worker processes (:mod:`crawler.extraction_worker`), so that a
-crawl uses more than one core while the crawl process downloads, captures and stores. With ``0``
-processes (the default on a one-CPU machine), or outside an asyncio event loop, the same functions run
-in the crawl process.
+Turning a page into an article (parse, index, extract: :func:`crawler.chain.build_article`), reading a
+listing page's links (:func:`crawler.chain.read_listing`) and cleaning an article's body
+(:func:`crawler.cleaning.clean_article`, run by the boilerplate pipeline) are pure functions of the
+page's bytes, the site profile or the raw article, and they are most of a crawl's CPU time.
+:class:`ExtractionPool` runs them in ``NEWSARCHIVE_EXTRACT_PROCESSES`` worker processes
+(:mod:`crawler.extraction_worker`), so that a crawl uses more than one core while the crawl process
+downloads, captures and stores. With ``0`` processes (the default on a one-CPU machine), or outside an
+asyncio event loop, the same functions run in the crawl process.
 
 Each worker is a plain ``python -m crawler.extraction_worker`` child connected by a socket pair that
 the crawl's event loop reads, so no thread of the crawl process is involved. Workers ignore Ctrl-C (the
@@ -157,8 +158,10 @@ class _Worker:
         process: subprocess.Popen[bytes],
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
+        sock: socket.socket,
     ) -> None:
         self.pool = pool
+        self.sock = sock
         self.process = process
         self.reader = reader
         self.writer = writer
@@ -188,7 +191,7 @@ class _Worker:
             theirs.close()
         reader, writer = await asyncio.open_unix_connection(sock=ours, limit=SOCKET_BUFFER)
         logger.debug("Started extraction process %d", process.pid)
-        return cls(pool, process, reader, writer)
+        return cls(pool, process, reader, writer, ours)
 
     def submit(self, task_id: int, task: bytes) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -243,6 +246,8 @@ class _Worker:
         self.listener.cancel()
         with contextlib.suppress(Exception):
             self.writer.close()
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)  # the worker sees the end even if the loop is gone
         try:
             self.process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:

@@ -18,6 +18,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.cleaning import clean_article
 from crawler.dates import normalise_article_dates
+from crawler.extraction_pool import ExtractionPool
 from crawler.items import Article
 from crawler.session import ArchiveSession
 
@@ -57,10 +58,12 @@ class BoilerplatePipeline(_Pipeline):
     as ``newsarchive/boilerplate/<kind>``.
     """
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if not _is_article(item):
             return item
-        clean_article(item)
+        # Cleaning parses the content region: done by the crawl's extraction processes when it has
+        # any (the cleaned copy comes back), else here.
+        item = await ExtractionPool.of(self.crawler).run(clean_article, item)
         for kind, count in item.stripped.items():
             self.stats.inc_value(f"newsarchive/boilerplate/{kind}", count)
         return item

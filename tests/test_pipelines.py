@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -13,6 +14,7 @@ from scrapy.utils.test import get_crawler
 
 from archive import open_archive
 from crawler import settings as project
+from crawler.extraction_pool import ExtractionPool
 from crawler.items import Article, Author
 from crawler.pipelines import ArchivePipeline, BoilerplatePipeline, DatesPipeline, ValidationPipeline
 from crawler.spiders.tdi import TdiSpider
@@ -59,9 +61,18 @@ def _article(**fields: object) -> Article:
     return Article(**defaults)  # type: ignore[arg-type]
 
 
-def test_boilerplate_pipeline_cleans_and_counts(tmp_path: Path) -> None:
-    crawler = _crawler(tmp_path)
-    item = BoilerplatePipeline.from_crawler(crawler).process_item(_article())
+def _clean(crawler: Crawler, item: Article) -> Article:
+    """The boilerplate pipeline's output for ``item`` (its ``process_item`` is a coroutine)."""
+    return asyncio.run(BoilerplatePipeline.from_crawler(crawler).process_item(item))
+
+
+@pytest.mark.parametrize("processes", [0, 1])
+def test_boilerplate_pipeline_cleans_and_counts(tmp_path: Path, processes: int) -> None:
+    crawler = _crawler(tmp_path, NEWSARCHIVE_EXTRACT_PROCESSES=processes)
+    try:
+        item = _clean(crawler, _article())
+    finally:
+        ExtractionPool.of(crawler).close()
     assert item.body_text == (
         "Islamabad, 12 March 2022 (TDI): The Foreign Office briefed envoys on the summit.\n\n"
         "The briefing ended with questions."
@@ -112,12 +123,10 @@ def test_validation_passes_a_complete_article(tmp_path: Path) -> None:
 
 
 def test_archive_pipeline_stores_and_records_the_crawl(tmp_path: Path) -> None:
-    crawler = _crawler(tmp_path, NEWSARCHIVE_BATCH_SIZE=2)
+    crawler = _crawler(tmp_path, NEWSARCHIVE_BATCH_SIZE=2, NEWSARCHIVE_EXTRACT_PROCESSES=0)
     pipeline = ArchivePipeline.from_crawler(crawler)
     pipeline.open_spider()
-    item = DatesPipeline.from_crawler(crawler).process_item(
-        BoilerplatePipeline.from_crawler(crawler).process_item(_article())
-    )
+    item = DatesPipeline.from_crawler(crawler).process_item(_clean(crawler, _article()))
     pipeline.process_item(item)
     pipeline.process_item(item)
     pipeline.close_spider()
