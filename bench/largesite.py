@@ -5,7 +5,9 @@ articles under a cache folder and prints where it is. The pages are rendered by 
 saved TDI copy (``fixtures/build/tdi``) from synthetic content drawn from a seed, so the crawler sees
 exactly the markup it sees on the TDI copy, at any size. Only the pages a crawl visits are written:
 the home page, ``robots.txt``, every article, every listing page of every section, ``/about-us/``
-and the 404 page.
+and the 404 page. Every page but the 404 page also gets its gzip-compressed copy beside it
+(``index.html.gz``, level 9), which the replay server sends as is to clients that accept gzip, as a
+web server with nginx's ``gzip_static`` does.
 
 Sections: one parent for every five sections, the others its sub-sections (50 sections: 10 parents
 with 4 sub-sections each); articles are spread evenly over the leaf sections, and a parent's
@@ -15,6 +17,7 @@ archive lists its sub-sections' articles too, as WordPress does.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import logging
 import multiprocessing
@@ -49,7 +52,9 @@ logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 SITE_JSON = ROOT / "fixtures" / "content" / "tdi" / "site.json"
 #: Bump when the generated pages change, so cached sites are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
+#: Level of the precompressed copies (``NAME.gz``), as ``gzip -9`` makes them for ``gzip_static``.
+GZIP_LEVEL = 9
 MARKER = "bench-site.json"
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "newsarchive-bench"
 #: Years of publication dates before the snapshot time.
@@ -133,6 +138,8 @@ class LargeSite:
     bytes: int
     #: Seconds the generation took (0 when a cached copy was reused).
     seconds: float = 0.0
+    #: Bytes of the precompressed copies (``NAME.gz``), beside ``bytes``.
+    gzip_bytes: int = 0
 
     @property
     def site_dir(self) -> Path:
@@ -347,16 +354,17 @@ def render_task(content: Content, task: tuple[str, int, int]) -> tuple[str, str]
     return path, render_listing_page(render, listing, number, section=section)
 
 
-def _write_tasks(args: tuple[Path, list[tuple[str, int, int]]]) -> int:
+def _write_tasks(args: tuple[Path, list[tuple[str, int, int]]]) -> tuple[int, int]:
     site_dir, tasks = args
     assert _CONTENT is not None
-    written = 0
+    written = compressed = 0
     for task in tasks:
         path, html = render_task(_CONTENT, task)
-        written += _write(site_dir / file_name(path), html)
+        sizes = _write_page(site_dir / file_name(path), html)
+        written, compressed = written + sizes[0], compressed + sizes[1]
         if task[0] == "article":
             texturize.cache_clear()  # memoised per text: unbounded over 20k articles
-    return written
+    return written, compressed
 
 
 def _write(path: Path, text: str) -> int:
@@ -364,6 +372,14 @@ def _write(path: Path, text: str) -> int:
     data = text.encode("utf-8")
     path.write_bytes(data)
     return len(data)
+
+
+def _write_page(path: Path, text: str) -> tuple[int, int]:
+    """Write a page and then its precompressed copy ``NAME.gz``; the bytes of each."""
+    size = _write(path, text)
+    data = gzip.compress(text.encode("utf-8"), compresslevel=GZIP_LEVEL, mtime=0)
+    path.with_name(path.name + ".gz").write_bytes(data)
+    return size, len(data)
 
 
 def generate(spec: SiteSpec, sites_dir: Path, workers: int = 0) -> LargeSite:
@@ -383,7 +399,8 @@ def generate(spec: SiteSpec, sites_dir: Path, workers: int = 0) -> LargeSite:
         ABOUT_PATH: render_about(Render(content)),
         "/robots.txt": robots_txt(shared),
     }
-    size = sum(_write(site_dir / file_name(path), html) for path, html in fixed.items())
+    written = [_write_page(site_dir / file_name(path), html) for path, html in fixed.items()]
+    size, gzip_size = sum(w[0] for w in written), sum(w[1] for w in written)
     size += _write(site_dir / "404.html", render_not_found(Render(content)))
     size += _write(site_dir / "_site.json", json.dumps({"last_modified": content.site.snapshot.isoformat()}))
     workers = workers or max(1, multiprocessing.cpu_count())
@@ -391,12 +408,14 @@ def generate(spec: SiteSpec, sites_dir: Path, workers: int = 0) -> LargeSite:
     _CONTENT = content
     try:
         if workers == 1 or sys.platform == "win32":
-            size += sum(map(_write_tasks, chunks))
+            written = list(map(_write_tasks, chunks))
         else:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                size += sum(pool.map(_write_tasks, chunks))
+                written = pool.map(_write_tasks, chunks)
     finally:
         _CONTENT = None
+    size += sum(w[0] for w in written)
+    gzip_size += sum(w[1] for w in written)
     listing_pages = sum(1 for task in tasks if task[0] == "listing")
     site = LargeSite(
         sites_dir,
@@ -407,6 +426,7 @@ def generate(spec: SiteSpec, sites_dir: Path, workers: int = 0) -> LargeSite:
         files=len(tasks) + len(fixed) + 2,
         bytes=size,
         seconds=time.perf_counter() - started,
+        gzip_bytes=gzip_size,
     )
     _write(sites_dir / MARKER, json.dumps({**asdict(spec), **_counts(site)}, indent=2))
     return site
@@ -419,6 +439,7 @@ def _counts(site: LargeSite) -> dict[str, Any]:
         "listing_pages": site.listing_pages,
         "files": site.files,
         "bytes": site.bytes,
+        "gzip_bytes": site.gzip_bytes,
     }
 
 
@@ -447,13 +468,14 @@ def load_site(sites_dir: Path) -> LargeSite | None:
         listing_pages=data["listing_pages"],
         files=data["files"],
         bytes=data["bytes"],
+        gzip_bytes=data.get("gzip_bytes", 0),
     )
 
 
 def site_table(sites: list[LargeSite]) -> Table:
     table = Table(
         "Generated sites",
-        ["articles", "sections", "listing pages", "files", "MB", "generation s", "folder"],
+        ["articles", "sections", "listing pages", "files", "MB", ".gz MB", "generation s", "folder"],
     )
     for site in sites:
         table.add(
@@ -462,6 +484,7 @@ def site_table(sites: list[LargeSite]) -> Table:
             site.listing_pages,
             site.files,
             site.bytes / 1e6,
+            site.gzip_bytes / 1e6,
             site.seconds or None,
             str(site.sites_dir),
         )

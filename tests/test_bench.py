@@ -7,6 +7,7 @@ runs end to end and prints its rows and columns, so that the benchmarks cannot r
 from __future__ import annotations
 
 import cProfile
+import gzip
 import pstats
 import subprocess
 import sys
@@ -82,6 +83,20 @@ def test_generated_site_has_every_page_a_crawl_visits(tiny_site: largesite.Large
     listing_files = list((root / "category").rglob("index.html"))
     assert len(listing_files) == tiny_site.listing_pages
     assert tiny_site.files == TINY.articles + tiny_site.listing_pages + 5
+
+
+def test_generated_pages_have_precompressed_copies(tiny_site: largesite.LargeSite) -> None:
+    root = tiny_site.site_dir
+    pages = [*root.rglob("index.html"), root / "robots.txt"]
+    assert len(pages) == tiny_site.files - 2  # all but 404.html and _site.json
+    for page in pages:
+        copy = page.with_name(page.name + ".gz")
+        assert gzip.decompress(copy.read_bytes()) == page.read_bytes()
+        assert copy.stat().st_mtime_ns >= page.stat().st_mtime_ns
+    assert not (root / "404.html.gz").exists()
+    assert tiny_site.gzip_bytes == sum(p.with_name(p.name + ".gz").stat().st_size for p in pages)
+    cached = load_site(tiny_site.sites_dir)
+    assert cached is not None and cached.gzip_bytes == tiny_site.gzip_bytes
 
 
 def test_generated_article_has_the_tdi_markup(tiny_site: largesite.LargeSite) -> None:

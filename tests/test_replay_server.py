@@ -428,6 +428,176 @@ def test_no_gzip_when_refused(server: ReplayServer) -> None:
     assert body == FILES["index.html"].encode()
 
 
+# -- precompressed copies (gzip_static) ---------------------------------------------------------------
+
+ARTICLE = "2021/10/06/some-post/index.html"
+#: The precompressed copy holds other text than the file, so that the tests see which one was sent.
+FROM_GZ = b"<html><body>sent from the .gz copy</body></html>"
+
+
+@pytest.fixture
+def precompressed(sites: Path) -> Path:
+    """A ``.gz`` copy beside the article, written after it (so not older)."""
+    copy = sites / HOST / (ARTICLE + ".gz")
+    copy.write_bytes(gzip.compress(FROM_GZ, compresslevel=9, mtime=0))
+    return copy
+
+
+def test_precompressed_copy_is_sent_when_gzip_is_accepted(server: ReplayServer, precompressed: Path) -> None:
+    url = "http://example.com/2021/10/06/some-post/"
+    plain, plain_body = request(server, "GET", url)
+    response, body = request(server, "GET", url, {"Accept-Encoding": "gzip, deflate, br"})
+    assert response.status == 200
+    assert body == precompressed.read_bytes()
+    assert gzip.decompress(body) == FROM_GZ
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.headers["Vary"] == "Accept-Encoding"
+    assert response.headers["Content-Type"] == "text/html; charset=UTF-8"
+    assert int(response.headers["Content-Length"]) == len(body)
+    assert response.headers["ETag"] == plain.headers["ETag"], "the ETag is the file's, whatever the encoding"
+    assert response.headers["Last-Modified"] == plain.headers["Last-Modified"]
+    assert plain_body == FILES[ARTICLE].encode()
+    head, head_body = request(server, "HEAD", url, {"Accept-Encoding": "gzip"})
+    assert (head.status, head_body, head.headers["Content-Length"]) == (200, b"", str(len(body)))
+
+
+@pytest.mark.parametrize("accept", [None, "identity", "gzip;q=0, identity", "deflate, br"])
+def test_precompressed_copy_is_not_sent_when_gzip_is_not_accepted(
+    server: ReplayServer, precompressed: Path, accept: str | None
+) -> None:
+    headers = {"Accept-Encoding": accept} if accept else {}
+    response, body = request(server, "GET", "http://example.com/2021/10/06/some-post/", headers)
+    assert response.status == 200
+    assert body == FILES[ARTICLE].encode()
+    assert response.headers["Content-Encoding"] is None
+    assert response.headers["Vary"] == "Accept-Encoding"
+
+
+def test_not_modified_with_a_precompressed_copy(server: ReplayServer, precompressed: Path) -> None:
+    url = "http://example.com/2021/10/06/some-post/"
+    first, _ = request(server, "GET", url, {"Accept-Encoding": "gzip"})
+    etag = first.headers["ETag"]
+    for headers in (
+        {"If-None-Match": etag},
+        {"If-Modified-Since": first.headers["Last-Modified"]},
+    ):
+        response, body = request(server, "GET", url, {"Accept-Encoding": "gzip", **headers})
+        assert (response.status, body) == (304, b"")
+        assert response.headers["ETag"] == etag
+        assert response.headers["Vary"] == "Accept-Encoding"
+        assert response.headers["Content-Encoding"] is None
+    response, body = request(server, "GET", url, {"Accept-Encoding": "gzip", "If-None-Match": '"other"'})
+    assert response.status == 200
+    assert gzip.decompress(body) == FROM_GZ
+
+
+def test_without_a_copy_the_file_is_compressed_on_the_fly(server: ReplayServer) -> None:
+    for path, name in (("/2021/10/06/some-post/", ARTICLE), ("/sitemap.xml", "sitemap.xml")):
+        response, body = request(server, "GET", f"http://example.com{path}", {"Accept-Encoding": "gzip"})
+        assert response.status == 200
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert int(response.headers["Content-Length"]) == len(body)
+        assert gzip.decompress(body) == FILES[name].encode()
+
+
+def test_copy_older_than_its_file_is_not_sent(sites: Path, server: ReplayServer, precompressed: Path) -> None:
+    stat = (sites / HOST / ARTICLE).stat()
+    os.utime(precompressed, ns=(stat.st_atime_ns, stat.st_mtime_ns - 10**9))
+    response, body = request(
+        server, "GET", "http://example.com/2021/10/06/some-post/", {"Accept-Encoding": "gzip"}
+    )
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == FILES[ARTICLE].encode()
+
+
+def test_copy_linked_out_of_the_site_is_not_sent(sites: Path, server: ReplayServer) -> None:
+    outside = sites.parent / "outside.gz"
+    outside.write_bytes(gzip.compress(SECRET.encode()))
+    (sites / HOST / "a" / "b" / "index.html.gz").symlink_to(outside)
+    response, body = request(server, "GET", "http://example.com/a/b/", {"Accept-Encoding": "gzip"})
+    assert response.status == 200
+    assert gzip.decompress(body) == FILES["a/b/index.html"].encode()
+
+
+def test_copies_are_no_pages_of_their_own(sites: Path, server: ReplayServer, precompressed: Path) -> None:
+    (sites / HOST / "_site.json.gz").write_bytes(gzip.compress(b'{"last_modified": "secret"}'))
+    (sites / HOST / "2021" / "10" / "07" / "no-page").mkdir(parents=True)
+    (sites / HOST / "2021" / "10" / "07" / "no-page" / "index.html.gz").write_bytes(
+        gzip.compress(b"<p>x</p>")
+    )
+    assert request(server, "GET", "http://example.com/_site.json.gz")[0].status == 404
+    assert request(server, "GET", "http://example.com/2021/10/07/no-page/")[0].status == 404
+    response, body = request(server, "GET", "http://example.com/2021/10/06/some-post/index.html.gz")
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "application/gzip"
+    assert response.headers["Content-Encoding"] is None
+    assert body == precompressed.read_bytes()
+
+
+# -- HTTP parsing -------------------------------------------------------------------------------------
+
+
+def raw_exchange(server: ReplayServer, data: bytes) -> bytes:
+    """Send ``data`` as is and read until the server closes the connection."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(data)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_http_1_0_and_connection_close_end_the_connection(server: ReplayServer) -> None:
+    for request_text in (
+        b"GET http://example.com/a/b/ HTTP/1.0\r\n\r\n",
+        b"GET /a/b/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n",
+    ):
+        answer = raw_exchange(server, request_text)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert b"\r\nServer: newsarchive-replay\r\n" in head and b"\r\nDate: " in head
+        assert body == FILES["a/b/index.html"].encode()
+
+
+def test_keep_alive_answers_several_requests_on_one_connection(server: ReplayServer) -> None:
+    pipelined = b"GET /a/b/ HTTP/1.1\r\nHost: example.com\r\n\r\n" + (
+        b"GET /missing/ HTTP/1.1\r\nhost: example.com\r\nConnection: close\r\n\r\n"
+    )
+    answer = raw_exchange(server, pipelined)
+    assert answer.count(b"HTTP/1.1 ") == 2
+    assert [r.status for r in server.requests] == [200, 404]
+
+
+def test_request_headers_as_logged(server: ReplayServer) -> None:
+    request_text = (
+        b"GET http://example.com/a/b/ HTTP/1.1\r\nHost: example.com\r\nX-Many: one\r\nX-Many: two\r\n"
+        b"X-Folded: first\r\n second\r\nUser-Agent:   spaced\r\nConnection: close\r\n\r\n"
+    )
+    assert raw_exchange(server, request_text).startswith(b"HTTP/1.1 200 ")
+    headers = server.requests[-1].headers
+    assert headers["X-Many"] == "one, two"
+    assert headers["X-Folded"].startswith("first") and headers["X-Folded"].endswith("second")
+    assert headers["User-Agent"] == "spaced"
+
+
+@pytest.mark.parametrize(
+    ("request_text", "status"),
+    [
+        (b"GET / HTTP/1.1\r\n" + b"X-H: v\r\n" * 101 + b"\r\n", b"431"),
+        (b"GET / HTTP/1.1\r\nX-Long: " + b"a" * 70_000 + b"\r\n\r\n", b"431"),
+        (b"GET / HTTP/2.0\r\n\r\n", b"505"),
+        (b"GET / FTP/1.1\r\n\r\n", b"400"),
+        (b"GET  /  extra HTTP/1.1\r\n\r\n", b"400"),
+    ],
+)
+def test_bad_requests_are_refused(server: ReplayServer, request_text: bytes, status: bytes) -> None:
+    assert b"Error code: " + status in raw_exchange(server, request_text)
+
+
+def test_http_0_9_request_gets_a_bare_body(server: ReplayServer) -> None:
+    assert raw_exchange(server, b"GET /a/b/\r\n\r\n") == b"Cannot replay request target '/a/b/'.\n"
+
+
 # -- request log --------------------------------------------------------------------------------------
 
 

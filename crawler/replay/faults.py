@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from crawler.replay.messages import (
+    GZIP_LEVEL,
     ReplayResponse,
     error_response,
     etag,
@@ -268,7 +269,7 @@ class FaultInjector:
         body = text.encode("utf-8")
         headers = {**response.headers, "ETag": etag(body)}
         if gzipped:
-            body = gzip.compress(body, mtime=0)
+            body = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
         return replace(response, headers=headers, body=body)
 
 

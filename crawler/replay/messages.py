@@ -2,13 +2,21 @@
 
 A :class:`ReplayResponse` is plain data until it is sent, so a hook can change it (status, headers,
 body) before it goes out.
+
+Compression works as on a web server with nginx's ``gzip_static on``: a client that accepts gzip gets
+the precompressed copy of a file (``NAME.gz`` beside it, not older than it) as is, and otherwise the
+file compressed on the fly at nginx's default level (``gzip_comp_level 1``).
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import mimetypes
+import os
+import stat
+import threading
 from dataclasses import dataclass, field, replace
 from email.utils import format_datetime, parsedate_to_datetime
 from http import HTTPStatus
@@ -39,6 +47,7 @@ CONTENT_TYPES = {
     ".pdf": "application/pdf",
     ".woff": "font/woff",
     ".woff2": "font/woff2",
+    ".gz": "application/gzip",
 }
 RSS = "application/rss+xml" + UTF8
 ATOM = "application/atom+xml" + UTF8
@@ -51,6 +60,12 @@ ERROR_PAGE = (
 VALIDATORS = ("ETag", "Last-Modified", "Vary")
 #: Statuses whose responses carry no body (and no Content-Length).
 BODILESS = frozenset({204, 304})
+#: Level of on-the-fly compression: nginx's default ``gzip_comp_level`` (Apache's mod_deflate uses 6).
+GZIP_LEVEL = 1
+#: Suffix of the precompressed copy of a file, as nginx's ``gzip_static`` looks for it.
+GZIP_SUFFIX = ".gz"
+#: ETags kept by file identity (path, inode, size, modification and change times), oldest dropped first.
+ETAG_CACHE_SIZE = 16_384
 
 
 @dataclass(frozen=True)
@@ -79,8 +94,15 @@ class ReplayRequest:
 
     def header(self, name: str) -> str | None:
         """The value of the request header ``name`` (case-insensitive), or None."""
-        name = name.lower()
-        return next((value for key, value in self.headers.items() if key.lower() == name), None)
+        return self._lower_headers.get(name.lower())
+
+    @functools.cached_property
+    def _lower_headers(self) -> dict[str, str]:
+        # The first of the names that differ only by case, as a lookup in order would find.
+        lowered: dict[str, str] = {}
+        for key, value in self.headers.items():
+            lowered.setdefault(key.lower(), value)
+        return lowered
 
 
 @dataclass
@@ -92,28 +114,74 @@ class ReplayResponse:
     body: bytes = b""
 
 
-def content_type(path: Path) -> str:
+def content_type(path: Path | str) -> str:
     """The Content-Type of the saved file ``path``."""
-    if path.name == "index.xml" and path.parent.name == "feed":
-        return RSS
-    if path.name == "index.xml" and path.parent.name == "atom" and path.parent.parent.name == "feed":
-        return ATOM
-    suffix = path.suffix.lower()
+    # String operations rather than pathlib: this runs for every file served.
+    folder, _, name = os.fspath(path).rpartition(os.sep)
+    if name == "index.xml":
+        folder, _, parent = folder.rpartition(os.sep)
+        if parent == "feed":
+            return RSS
+        if parent == "atom" and folder.rpartition(os.sep)[2] == "feed":
+            return ATOM
+    dot = name.rfind(".")
+    suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
     if suffix in CONTENT_TYPES:
         return CONTENT_TYPES[suffix]
-    guessed, _ = mimetypes.guess_type(path.name)
+    guessed, _ = mimetypes.guess_type(name)
     return guessed or "application/octet-stream"
 
 
-def file_response(path: Path, last_modified: datetime) -> ReplayResponse:
-    """200 with the bytes of ``path``, its ETag and the fixed ``last_modified`` date."""
-    body = path.read_bytes()
+def file_answer(
+    request: ReplayRequest,
+    path: Path,
+    last_modified: datetime,
+    extra_headers: dict[str, str] | None = None,
+    info: os.stat_result | None = None,
+) -> ReplayResponse:
+    """The answer to a GET or HEAD of the saved file ``path`` (``os.stat`` ``info``), with its ETag, the
+    fixed ``last_modified`` date and ``extra_headers``: 304 when the request's validators match, else
+    200 with the precompressed copy (``NAME.gz``), the file compressed on the fly or the file itself.
+
+    The ETag is that of the file's own bytes, whichever encoding is sent; it is kept by file identity
+    (:data:`ETAG_CACHE_SIZE`), so a file that stays the same is hashed once, and a 304 reads nothing.
+    """
+    name = os.fspath(path)
+    body: bytes | None = None
+    if info is None:
+        body, info = _read(name)
+    key = _identity(name, info)
+    tag = _etags.get(key)
+    if tag is None:
+        if body is None:
+            body, info = _read(name)
+            key = _identity(name, info)
+        tag = _etags.remember(key, etag(body))
     headers = {
-        "Content-Type": content_type(path),
-        "Last-Modified": http_date(last_modified),
-        "ETag": etag(body),
+        "Content-Type": content_type(name),
+        "Last-Modified": _cached_http_date(last_modified),
+        "ETag": tag,
     }
-    return ReplayResponse(200, headers, body)
+    if extra_headers:
+        headers.update(extra_headers)
+    compressible = info.st_size > 0 and headers.get("Content-Type", "").startswith(COMPRESSIBLE)
+    if compressible:
+        headers["Vary"] = "Accept-Encoding"
+    response = apply_conditional(request, ReplayResponse(200, headers))
+    if response.status != 200:
+        return response
+    if compressible and accepts_gzip(request.header("Accept-Encoding") or ""):
+        headers["Content-Encoding"] = "gzip"
+        precompressed = _read_precompressed(name, info)
+        if precompressed is not None:
+            response.body = precompressed
+            return response
+        if body is None:
+            body, _ = _read(name)
+        response.body = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+        return response
+    response.body = body if body is not None else _read(name)[0]
+    return response
 
 
 def error_response(status: int, body: bytes | None = None) -> ReplayResponse:
@@ -144,6 +212,9 @@ def http_date(moment: datetime) -> str:
     return format_datetime(moment, usegmt=True)
 
 
+_cached_http_date = functools.lru_cache(maxsize=64)(http_date)
+
+
 def apply_conditional(request: ReplayRequest, response: ReplayResponse) -> ReplayResponse:
     """304 Not Modified when the request's validators match a 200 response."""
     if response.status != 200 or request.method not in ("GET", "HEAD"):
@@ -161,14 +232,14 @@ def apply_conditional(request: ReplayRequest, response: ReplayResponse) -> Repla
 
 
 def apply_gzip(request: ReplayRequest, response: ReplayResponse) -> ReplayResponse:
-    """Gzip a text body when the client accepts gzip."""
+    """Gzip a text body (at :data:`GZIP_LEVEL`) when the client accepts gzip and it is not yet encoded."""
     if not response.body or not response.headers.get("Content-Type", "").startswith(COMPRESSIBLE):
         return response
     headers = {**response.headers, "Vary": "Accept-Encoding"}
-    if not accepts_gzip(request.header("Accept-Encoding") or ""):
+    if "Content-Encoding" in headers or not accepts_gzip(request.header("Accept-Encoding") or ""):
         return replace(response, headers=headers)
     headers["Content-Encoding"] = "gzip"
-    return replace(response, headers=headers, body=gzip.compress(response.body, mtime=0))
+    return replace(response, headers=headers, body=gzip.compress(response.body, GZIP_LEVEL, mtime=0))
 
 
 def accepts_gzip(accept_encoding: str) -> bool:
@@ -178,6 +249,72 @@ def accepts_gzip(accept_encoding: str) -> bool:
         if coding.strip().lower() in ("gzip", "x-gzip", "*"):
             return not _is_zero_quality(params)
     return False
+
+
+class _ETagCache:
+    """ETags by file identity, so that a file is hashed once while it stays the same."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._tags: dict[tuple[str, int, int, int, int], str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, int, int, int, int]) -> str | None:
+        return self._tags.get(key)
+
+    def remember(self, key: tuple[str, int, int, int, int], tag: str) -> str:
+        with self._lock:
+            if len(self._tags) >= self.size:
+                del self._tags[next(iter(self._tags))]
+            self._tags[key] = tag
+        return tag
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tags.clear()
+
+
+_etags = _ETagCache(ETAG_CACHE_SIZE)
+
+
+def _identity(name: str, info: os.stat_result) -> tuple[str, int, int, int, int]:
+    return (name, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _read(name: str) -> tuple[bytes, os.stat_result]:
+    """The bytes of the file ``name`` and its ``os.stat`` when they were read."""
+    fd = os.open(name, os.O_RDONLY)
+    try:
+        info = os.fstat(fd)
+        return _read_all(fd, info.st_size), info
+    finally:
+        os.close(fd)
+
+
+def _read_precompressed(name: str, info: os.stat_result) -> bytes | None:
+    """The bytes of ``NAME.gz`` when it is a regular file (no symbolic link) not older than ``NAME``."""
+    try:
+        fd = os.open(name + GZIP_SUFFIX, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except (OSError, ValueError):
+        return None
+    try:
+        sibling = os.fstat(fd)
+        if not stat.S_ISREG(sibling.st_mode) or sibling.st_mtime_ns < info.st_mtime_ns:
+            return None
+        return _read_all(fd, sibling.st_size)
+    finally:
+        os.close(fd)
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    """Read ``fd`` to its end; ``size`` (from fstat) makes that one read call unless the file changes."""
+    data = os.read(fd, size + 1)
+    if len(data) == size:
+        return data
+    chunks = [data]
+    while chunk := os.read(fd, 1024 * 1024):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _is_zero_quality(params: str) -> bool:

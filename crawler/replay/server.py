@@ -26,7 +26,7 @@ from crawler.replay.messages import (
     apply_conditional,
     apply_gzip,
     error_response,
-    file_response,
+    file_answer,
     redirect_response,
     text_response,
 )
@@ -117,8 +117,7 @@ class ReplayServer:
         if site is None:
             hosts = ", ".join(self.hosts)
             return text_response(404, f"Unknown host {request.host!r}: this server replays {hosts}.\n")
-        response = apply_gzip(request, _site_answer(site, request))
-        return apply_conditional(request, response)
+        return _site_answer(site, request)
 
     # -- request log ---------------------------------------------------------------------------------
 
@@ -224,20 +223,20 @@ def serve_forever(
 
 def _site_answer(site: Site, request: ReplayRequest) -> ReplayResponse:
     resolution = site.resolve(request.path)
+    if resolution.file is not None:
+        return file_answer(request, resolution.file, site.last_modified, resolution.headers, resolution.stat)
     if resolution.location is not None:
         location = request.absolute(resolution.location)
         if request.query and "?" not in location:
             location = f"{location}?{request.query}"
         response = redirect_response(location, resolution.status)
-    elif resolution.file is not None:
-        response = file_response(resolution.file, site.last_modified)
     elif resolution.status == 404:
         page = site.not_found_page
         response = error_response(404, page.read_bytes() if page else None)
     else:
         response = error_response(resolution.status)
     response.headers.update(resolution.headers)
-    return response
+    return apply_conditional(request, apply_gzip(request, response))
 
 
 @contextlib.contextmanager

@@ -5,15 +5,20 @@ URL, as WordPress serves them: ``/a/b/`` is ``a/b/index.html`` (or ``a/b/index.x
 ``index.html``, ``/sitemap.xml`` is ``sitemap.xml``. An optional ``_site.json`` at the site root
 lists paths that answer with another status or redirect, extra response headers and the
 ``Last-Modified`` date of every file; an optional ``404.html`` is the body of "not found" answers.
+A file may have a gzip-compressed copy beside it (``a/b/index.html.gz``): it is sent as is to clients
+that accept gzip (see :func:`crawler.replay.messages.file_answer`); it is no page of its own.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -25,8 +30,10 @@ DEFAULT_LAST_MODIFIED = datetime(2024, 1, 1, tzinfo=timezone.utc)
 SITE_CONFIG = "_site.json"
 NOT_FOUND_PAGE = "404.html"
 INDEX_FILES = ("index.html", "index.xml")
-#: Files of the site root that are no pages of the site.
-RESERVED = frozenset({SITE_CONFIG, NOT_FOUND_PAGE})
+#: Suffix of the precompressed copy of a file (``a/b/index.html.gz``).
+GZIP_SUFFIX = ".gz"
+#: Files of the site root that are no pages of the site (nor are their precompressed copies).
+RESERVED = frozenset({SITE_CONFIG, NOT_FOUND_PAGE, SITE_CONFIG + GZIP_SUFFIX, NOT_FOUND_PAGE + GZIP_SUFFIX})
 HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$", re.I)
 
 
@@ -42,6 +49,8 @@ class Resolution:
     file: Path | None = None
     location: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: ``os.stat`` of ``file`` as found when resolving.
+    stat: os.stat_result | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -87,50 +96,74 @@ class Site:
 
     def resolve(self, path: str) -> Resolution:
         """Answer the URL path ``path`` (percent-encoded, without the query string)."""
-        decoded = unquote(path)
-        headers = {**self.headers, **self.path_headers.get(path, self.path_headers.get(decoded, {}))}
+        decoded = unquote(path) if "%" in path else path
+        headers = dict(self.headers)
+        if self.path_headers:
+            headers.update(self.path_headers.get(path, self.path_headers.get(decoded, {})))
         for key in (path, decoded):
             if key in self.redirects:
                 return Resolution(301, location=self.redirects[key], headers=headers)
             if key in self.statuses:
                 return Resolution(self.statuses[key], headers=headers)
-        resolution = self._resolve_file(path, decoded)
-        return Resolution(resolution.status, resolution.file, resolution.location, headers)
+        return self._resolve_file(path, decoded, headers)
 
-    def _resolve_file(self, path: str, decoded: str) -> Resolution:
-        target = self._safe_path(decoded)
-        if target is None:
-            return Resolution(404)
+    def _resolve_file(self, path: str, decoded: str, headers: dict[str, str]) -> Resolution:
+        segments = _segments(decoded)
+        if segments is None:
+            return Resolution(404, headers=headers)
         if decoded.endswith("/"):
-            return _index_of(target)
-        if target.is_file():
-            return Resolution(200, file=target)
-        if target.is_dir():
-            return Resolution(301, location=path + "/")
-        return Resolution(404)
+            for name in INDEX_FILES:
+                found = self._lookup([*segments, name])
+                if found is not None and stat.S_ISREG(found[1].st_mode):
+                    return Resolution(200, file=Path(found[0]), headers=headers, stat=found[1])
+            return Resolution(404, headers=headers)
+        found = self._lookup(segments)
+        if found is not None and stat.S_ISREG(found[1].st_mode):
+            return Resolution(200, file=Path(found[0]), headers=headers, stat=found[1])
+        if found is not None and stat.S_ISDIR(found[1].st_mode):
+            return Resolution(301, location=path + "/", headers=headers)
+        return Resolution(404, headers=headers)
 
-    def _safe_path(self, decoded: str) -> Path | None:
-        """The file system path of ``decoded``, or None if it could leave the site folder."""
-        if not decoded.startswith("/") or "\\" in decoded or "\x00" in decoded:
-            return None
-        segments = [segment for segment in decoded.split("/") if segment]
-        if any(segment in (".", "..") for segment in segments):
-            return None
-        if len(segments) == 1 and segments[0] in RESERVED:
-            return None
-        target = self.root.joinpath(*segments)
+    @cached_property
+    def _root_prefix(self) -> str:
+        """The site folder with a trailing separator."""
+        return str(self.root).rstrip(os.sep) + os.sep
+
+    def _lookup(self, segments: list[str]) -> tuple[str, os.stat_result] | None:
+        """The file system path of ``segments`` (at least one) under the site folder and its ``os.stat``;
+        None when it is missing or resolves (through a symbolic link) outside the site folder."""
+        # One lstat per segment (strings, not pathlib: this runs for every request): with no symbolic
+        # link on the way the path stays in the site folder.
+        current = self._root_prefix[:-1]
+        for segment in segments:
+            current = current + os.sep + segment
+            try:
+                info = os.lstat(current)
+            except (OSError, ValueError):
+                return None
+            if stat.S_ISLNK(info.st_mode):
+                return self._lookup_through_link(Path(self._root_prefix, *segments))
+        return current, info
+
+    def _lookup_through_link(self, target: Path) -> tuple[str, os.stat_result] | None:
         try:
-            target.resolve().relative_to(self.root)
-        except (ValueError, OSError):
+            real = target.resolve(strict=True)
+            real.relative_to(self.root)
+            return str(target), real.stat()
+        except (OSError, ValueError, RuntimeError):
             return None
-        return target
 
 
-def _index_of(folder: Path) -> Resolution:
-    for name in INDEX_FILES:
-        if (folder / name).is_file():
-            return Resolution(200, file=folder / name)
-    return Resolution(404)
+def _segments(decoded: str) -> list[str] | None:
+    """The path segments of ``decoded``, or None if it could leave the site folder or names no page."""
+    if not decoded.startswith("/") or "\\" in decoded or "\x00" in decoded:
+        return None
+    segments = [segment for segment in decoded.split("/") if segment]
+    if any(segment in (".", "..") for segment in segments):
+        return None
+    if len(segments) == 1 and segments[0] in RESERVED:
+        return None
+    return segments
 
 
 def load_sites(sites_dir: str | Path) -> dict[str, Site]:

@@ -1,15 +1,25 @@
-"""The HTTP side of the replay server: parse each request, send the answer, track connections."""
+"""The HTTP side of the replay server: parse each request, send the answer, track connections.
+
+Built on :mod:`http.server`, with its per-request costs cut where the replay server spends them: the
+usual request (``METHOD TARGET HTTP/1.x`` and header lines) is parsed here rather than by the email
+package, and each answer is sent as one buffer with a ``Date`` formatted once a second.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import email.message
+import email.utils
+import functools
+import http.client
 import logging
 import socket
 import socketserver
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
 
 from crawler.replay.messages import BODILESS, ReplayRequest, ReplayResponse, error_response, text_response
@@ -20,6 +30,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ALLOWED_METHODS = ("GET", "HEAD")
+#: Request lines parsed by :meth:`ReplayHandler.parse_request` itself; others go to http.server's parser.
+FAST_VERSIONS = frozenset({b"HTTP/1.1", b"HTTP/1.0"})
+#: Limits of a request's header lines, as http.client has them.
+MAX_LINE = 65536
+MAX_HEADERS = 100
+#: Bodies up to this size are sent in the same write as the headers.
+JOINED_WRITE_LIMIT = 256 * 1024
 
 
 class ReplayHTTPServer(ThreadingHTTPServer):
@@ -73,6 +90,54 @@ class ReplayHandler(BaseHTTPRequestHandler):
     #: keep-alive response would wait for the client's delayed ACK of the headers (~40 ms).
     disable_nagle_algorithm = True
     server: ReplayHTTPServer
+    _message: email.message.Message | None = None
+    #: Headers of the current request when :meth:`parse_request` read them itself.
+    _request_headers: dict[str, str] | None = None
+
+    @property  # type: ignore[override]
+    def headers(self) -> email.message.Message:
+        """The request headers as http.server gives them (built on demand for requests parsed here)."""
+        if self._message is None:
+            message = http.client.HTTPMessage()
+            for name, value in (self._request_headers or {}).items():
+                message[name] = value
+            self._message = message
+        return self._message
+
+    @headers.setter
+    def headers(self, message: email.message.Message) -> None:
+        self._message = message
+        self._request_headers = None
+
+    def parse_request(self) -> bool:
+        """Parse ``METHOD TARGET HTTP/1.x`` and its headers; anything else as http.server does."""
+        raw = self.raw_requestline
+        words = raw.split()
+        if len(words) != 3 or words[2] not in FAST_VERSIONS or not raw.isascii():
+            return super().parse_request()
+        command, path, version = (word.decode("ascii") for word in words)
+        self.command, self.request_version = command, version
+        self.requestline = raw.decode("ascii").rstrip("\r\n")
+        self.close_connection = version != "HTTP/1.1"
+        self.path = "/" + path.lstrip("/") if path.startswith("//") else path
+        try:
+            headers = _read_headers(self.rfile)
+        except http.client.LineTooLong as error:
+            self.send_error(431, "Line too long", str(error))
+            return False
+        except http.client.HTTPException as error:
+            self.send_error(431, "Too many headers", str(error))
+            return False
+        self._message, self._request_headers = None, headers
+        lowered = {name.lower(): value for name, value in headers.items() if name.lower() in _WATCHED}
+        connection = lowered.get("connection", "").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive":
+            self.close_connection = False
+        if lowered.get("expect", "").lower() == "100-continue" and version == "HTTP/1.1":
+            return self.handle_expect_100()
+        return True
 
     def _handle(self) -> None:
         request = self._parse_request()
@@ -100,7 +165,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
             return ReplayRequest("CONNECT", "https", netloc, _hostname(netloc), "", "", headers)
         target = self.path.partition("#")[0]
         if target.startswith("/"):
-            scheme, netloc = "http", self.headers.get("Host", "").strip().lower()
+            scheme, netloc = "http", (_first(headers, "Host") or "").strip().lower()
             path, _, query = target.partition("?")
         else:
             parts = urlsplit(target)
@@ -113,6 +178,8 @@ class ReplayHandler(BaseHTTPRequestHandler):
         return ReplayRequest(self.command, scheme, netloc, host, path, query, headers) if host else None
 
     def _header_dict(self) -> dict[str, str]:
+        if self._request_headers is not None:
+            return self._request_headers
         headers: dict[str, str] = {}
         for name, value in self.headers.items():
             joined = f"{headers[name]}, {value}" if name in headers else value
@@ -128,6 +195,40 @@ class ReplayHandler(BaseHTTPRequestHandler):
         self._write(request, response)
 
     def _write(self, request: ReplayRequest, response: ReplayResponse) -> None:
+        if self.request_version == "HTTP/0.9":
+            self._write_by_parts(request, response)
+            return
+        status = response.status
+        bodiless = status in BODILESS or status < 200
+        if logger.isEnabledFor(logging.DEBUG):
+            self.log_request(status)
+        lines = [_status_line(self.protocol_version, status), "Server: ", self.version_string(), "\r\n",
+                 "Date: ", _http_date_now(), "\r\n"]  # fmt: skip
+        for name, value in response.headers.items():
+            lines.append(f"{name}: {value}\r\n")
+            if name.lower() == "connection":
+                self._note_connection_header(value)
+        if not bodiless:
+            lines += ("Content-Length: ", str(len(response.body)), "\r\n")
+        if request.method not in ALLOWED_METHODS:
+            lines.append("Connection: close\r\n")
+            self.close_connection = True
+        lines.append("\r\n")
+        head = "".join(lines).encode("latin-1", "strict")
+        body = response.body if request.method != "HEAD" and not bodiless else b""
+        if len(body) <= JOINED_WRITE_LIMIT:
+            self.wfile.write(head + body)
+        else:
+            self.wfile.write(head)
+            self.wfile.write(body)
+
+    def _note_connection_header(self, value: str) -> None:
+        if value.lower() == "close":
+            self.close_connection = True
+        elif value.lower() == "keep-alive":
+            self.close_connection = False
+
+    def _write_by_parts(self, request: ReplayRequest, response: ReplayResponse) -> None:
         bodiless = response.status in BODILESS or response.status < 200
         self.send_response(response.status)
         for name, value in response.headers.items():
@@ -144,9 +245,70 @@ class ReplayHandler(BaseHTTPRequestHandler):
         return self.server_version
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (signature of the base class)
-        logger.debug("%s - " + format, self.address_string(), *args)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s - " + format, self.address_string(), *args)
 
 
+#: Request headers that :meth:`ReplayHandler.parse_request` looks at, lower-cased.
+_WATCHED = frozenset({"connection", "expect"})
+
+
+def _read_headers(rfile: BinaryIO) -> dict[str, str]:
+    """The header lines of a request, up to the empty line: name (as sent) -> value.
+
+    Values of a repeated name are joined with ", "; names and values are interned, as the request log
+    keeps the headers of every request and they are mostly the same strings.
+    """
+    headers: dict[str, str] = {}
+    last = ""
+    for _ in range(MAX_HEADERS + 1):
+        line = rfile.readline(MAX_LINE + 1)
+        if len(line) > MAX_LINE:
+            raise http.client.LineTooLong("header line")
+        if line in (b"\r\n", b"\n", b""):
+            return headers
+        text = line.decode("iso-8859-1")
+        if text[0] in " \t":  # obsolete line folding: the value goes on
+            if last:
+                headers[last] = sys.intern(headers[last] + "\r\n" + text.rstrip("\r\n"))
+            continue
+        name, colon, value = text.partition(":")
+        if not colon:
+            continue
+        value = value.lstrip(" \t").rstrip("\r\n")
+        joined = f"{headers[name]}, {value}" if name in headers else value
+        last = sys.intern(name)
+        headers[last] = sys.intern(joined)
+    raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
+
+
+def _first(headers: dict[str, str], name: str) -> str | None:
+    """The value of the header ``name`` (case-insensitive) in ``headers``, or None."""
+    if name in headers:
+        return headers[name]
+    lowered = name.lower()
+    return next((value for key, value in headers.items() if key.lower() == lowered), None)
+
+
+@functools.lru_cache(maxsize=64)
+def _status_line(protocol: str, status: int) -> str:
+    phrase = BaseHTTPRequestHandler.responses.get(status, ("",))[0]
+    return f"{protocol} {status} {phrase}\r\n"
+
+
+_date_now: tuple[int, str] = (0, "")
+
+
+def _http_date_now() -> str:
+    """The current time as an HTTP date (formatted once a second)."""
+    global _date_now
+    second = int(time.time())
+    if _date_now[0] != second:
+        _date_now = (second, email.utils.formatdate(second, usegmt=True))
+    return _date_now[1]
+
+
+@functools.lru_cache(maxsize=256)
 def _hostname(netloc: str) -> str:
     """The host name of ``host[:port]``, lower-cased, without trailing dot ('' if there is none)."""
     try:
