@@ -98,6 +98,7 @@ class ExtractionPool:
         self.stats = stats
         self._workers: list[_Worker] = []
         self._ids = itertools.count()
+        self._starting: asyncio.Lock | None = None
         self._closed = False
 
     @classmethod
@@ -126,9 +127,13 @@ class ExtractionPool:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _pick(self) -> _Worker:
-        self._workers = [w for w in self._workers if w.alive]
-        while len(self._workers) < self.processes:
-            self._workers.append(await _Worker.start(self))
+        if len(self._workers) < self.processes or not all(w.alive for w in self._workers):
+            if self._starting is None:
+                self._starting = asyncio.Lock()
+            async with self._starting:  # pages arriving while a worker starts wait for that one
+                self._workers = [w for w in self._workers if w.alive]
+                while len(self._workers) < self.processes:
+                    self._workers.append(await _Worker.start(self))
         return min(self._workers, key=lambda w: len(w.pending))
 
     def _replace(self, worker: _Worker) -> None:
@@ -175,7 +180,7 @@ class _Worker:
         for sock in (ours, theirs):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)
-        level = logging.getLogger().getEffectiveLevel()
+        level = _forwarded_level()
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")])),
@@ -253,6 +258,17 @@ class _Worker:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _forwarded_level() -> int:
+    """The lowest level a record needs for this process to show it: what workers send back.
+
+    Scrapy leaves the root logger at ``NOTSET`` and sets ``LOG_LEVEL`` on its handler; a worker that
+    sent every debug record would spend its time logging.
+    """
+    root = logging.getLogger()
+    floor = min((handler.level for handler in root.handlers), default=logging.WARNING)
+    return max(root.getEffectiveLevel(), floor)
 
 
 def _asyncio_running() -> bool:

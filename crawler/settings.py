@@ -105,6 +105,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.faulttolerance.RetryAfterMiddleware": 560,
     "crawler.faulttolerance.ContentTypeMiddleware": 585,
     "crawler.capture.CaptureMiddleware": 950,
+    # Scrapy's meta refresh redirects, reading only the start of each page (same answers).
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.MetaRefreshMiddleware": 580,
 }
 EXTENSIONS = {**EXTENSIONS, "crawler.progress.CrawlProgress": 0}
 

@@ -186,3 +186,11 @@ def test_a_crawl_archives_the_same_with_and_without_workers(tmp_path: Path) -> N
         archive.close()
     assert len(tables[0]) > 100
     assert tables[0] == tables[1]
+
+
+def test_pages_arriving_together_share_the_configured_workers() -> None:
+    async def work(pool: ExtractionPool) -> set[int]:
+        return set(await asyncio.gather(*(pool.run(os.getpid) for _ in range(12))))
+
+    assert len(_with_pool(1, work)) == 1
+    assert len(_with_pool(2, work)) == 2
