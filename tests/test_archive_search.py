@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from archive import queries, store
+from archive import open_archive, queries, store
 from archive.errors import SearchQueryError
+from archive.migrations import migrations
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from sqlite_utils import Database
 
@@ -169,3 +171,42 @@ def test_plain_words_and_syntax_errors_with_a_window(archive: Database) -> None:
 def test_the_window_is_at_least_one(archive: Database, window: int) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         queries.search_results(archive, "treaty", window=window)
+
+
+# --- the prefix indexes (migration m013_articles_fts_prefix) ---------------------------------------
+
+
+def test_new_archives_index_prefixes(fresh_db: Database) -> None:
+    sql = fresh_db["articles_fts"].schema
+    assert "prefix='2 3'" in sql
+    assert fresh_db["articles"].detect_fts() == "articles_fts"
+
+
+def test_an_archive_without_prefix_indexes_is_migrated_and_keeps_its_index(
+    db_path: Path, make_record: Callable[..., dict[str, Any]]
+) -> None:
+    import sqlite_utils
+
+    old = sqlite_utils.Database(db_path)
+    migrations.apply(old, stop_before="m013_articles_fts_prefix")
+    assert "prefix" not in old["articles_fts"].schema
+    for number, body in enumerate(["Tariffs and treaties.", "A tariff war.", "Grain exports."]):
+        url = f"{BASE}/old-{number}/"
+        store.upsert_article(old, make_record(url=url, url_raw=url, title=f"Old {number}", body_text=body))
+    old.close()
+
+    db = open_archive(db_path)
+    try:
+        assert "prefix='2 3'" in db["articles_fts"].schema
+        assert {row["title"] for row in queries.search_articles(db, "tar*")} == {"Old 0", "Old 1"}
+        url = f"{BASE}/new/"
+        store.upsert_article(db, make_record(url=url, url_raw=url, title="New", body_text="Tariff talks."))
+        store.upsert_article(db, make_record(url=f"{BASE}/old-2/", url_raw=None, body_text="Rice exports."))
+        assert {row["title"] for row in queries.search_articles(db, "ta*")} == {"New", "Old 0", "Old 1"}
+        assert queries.search_articles(db, "grain") == []
+        assert [row["url"] for row in queries.search_articles(db, "rice")] == [f"{BASE}/old-2/"]
+        db.execute(
+            "INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)"
+        )  # raises if not
+    finally:
+        db.close()
