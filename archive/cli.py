@@ -91,7 +91,13 @@ def archive_db(db_path: str) -> Iterator[Database]:
 @click.argument("query")
 @filter_options
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Results at most.")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as a JSON array.")
+@click.option(
+    "--exhaustive",
+    is_flag=True,
+    help=f"Rank every match. By default, a query matching more than {queries.RANK_WINDOW:,} articles ranks "
+    "only the most recently archived of them, and says so.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the results and the match counts as JSON.")
 @db_option
 def search_command(
     query: str,
@@ -100,6 +106,7 @@ def search_command(
     since: dt.datetime | None,
     until: dt.datetime | None,
     limit: int,
+    exhaustive: bool,
     as_json: bool,
     db_path: str,
 ) -> None:
@@ -107,7 +114,8 @@ def search_command(
 
     Best match first. QUERY: words that must all occur, or SQLite FTS5 syntax: "an exact phrase",
     prefix*, OR, NOT, NEAR(word word). Each result shows its date, section, authors, URL and a snippet
-    with the matching words in [brackets].
+    with the matching words in [brackets]. When too many articles match (see --exhaustive), only the
+    most recently archived of them are ranked, and a last line says so.
 
     \b
     Example:
@@ -115,16 +123,36 @@ def search_command(
         newsarchive search 'Pakistan OR India' --section "Diplomatic News" --since 2021-01-01 --json
     """
     filters = _filter(section, author, since, until)
+    window = None if exhaustive else queries.RANK_WINDOW
     with archive_db(db_path) as db:
-        results = queries.search_articles(db, query, filters=filters, limit=limit)
+        found = queries.search_results(db, query, filters=filters, limit=limit, window=window)
     if as_json:
-        click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(_search_json(query, found), ensure_ascii=False, indent=2))
         return
-    if not results:
+    if not found.rows:
         click.echo(f"No articles match {query!r}.")
         return
-    for number, row in enumerate(results, start=1):
+    for number, row in enumerate(found.rows, start=1):
         click.echo(_search_result(number, row))
+    if found.bounded:
+        click.echo(_bounded_note(found))
+
+
+def _search_json(query: str, found: queries.SearchResults) -> dict[str, Any]:
+    return {
+        "query": query,
+        "matches": found.matches,
+        "ranked": found.ranked,
+        "bounded": found.bounded,
+        "results": found.rows,
+    }
+
+
+def _bounded_note(found: queries.SearchResults) -> str:
+    return (
+        f"Ranked the {found.ranked:,} most recently archived of {found.matches:,} matches;"
+        " --exhaustive ranks them all."
+    )
 
 
 def _search_result(number: int, row: dict[str, Any]) -> str:

@@ -346,6 +346,23 @@ def m013_fts_update_trigger(db: Database) -> None:
     )
 
 
+@migrations()
+def m014_articles_fts_prefix(db: Database) -> None:
+    """``articles_fts`` with indexes of 2- and 3-character prefixes, for prefix queries (``wor*``).
+
+    The index is rebuilt from ``articles``; its triggers stay as they are.
+    """
+    db.execute("DROP TABLE articles_fts")
+    db.execute(
+        'CREATE VIRTUAL TABLE "articles_fts" USING FTS5 (\n'
+        '    "title", "body_text",\n'
+        '    content="articles",\n'
+        "    prefix='2 3'\n"
+        ")"
+    )
+    db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
+
+
 def known_names() -> list[str]:
     """Names of every migration this code knows, in order."""
     empty = sqlite_utils.Database(memory=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 import sqlite3
@@ -31,6 +32,7 @@ AUTHOR_NAMES_SQL = """
         WHERE aa.article_id = a.id ORDER BY aa.position
     )) AS authors
 """
+FTS_JOIN = "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid"
 SUMMARY_COLUMNS = "a.id, a.url, a.site, a.title, a.section, a.published, a.published_utc, a.word_count"
 
 
@@ -265,6 +267,31 @@ class ArticleFilter:
         return " AND ".join(conditions) or "1", params
 
 
+#: Matches ranked at most by default. A query matching more articles ranks only the most recently
+#: archived ones (the highest ids), so that its cost stops growing with the archive; FTS5 computes
+#: the rank of every match it sorts, about a microsecond each.
+RANK_WINDOW = 20_000
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """The rows :func:`search_results` found, and how many matches were ranked to choose them.
+
+    ``matches`` counts the articles that match the query and the filters. ``ranked`` is the same
+    number, unless the matches outnumbered the ranking window: then only the ``ranked`` most recently
+    archived matches were ranked, and :attr:`bounded` is true.
+    """
+
+    rows: list[dict[str, Any]]
+    matches: int
+    ranked: int
+
+    @property
+    def bounded(self) -> bool:
+        """Whether ranking was bounded to the most recently archived matches."""
+        return self.ranked < self.matches
+
+
 def search_articles(
     db: Database,
     query: str,
@@ -272,8 +299,27 @@ def search_articles(
     filters: ArticleFilter | None = None,
     limit: int = 20,
     marks: tuple[str, str] = ("[", "]"),
+    window: int | None = RANK_WINDOW,
 ) -> list[dict[str, Any]]:
+    """The rows of :func:`search_results` (same arguments)."""
+    return search_results(db, query, filters=filters, limit=limit, marks=marks, window=window).rows
+
+
+def search_results(
+    db: Database,
+    query: str,
+    *,
+    filters: ArticleFilter | None = None,
+    limit: int = 20,
+    marks: tuple[str, str] = ("[", "]"),
+    window: int | None = RANK_WINDOW,
+) -> SearchResults:
     """Full-text search restricted by ``filters``, best match first, hits in ``snippet`` between ``marks``.
+
+    Rows are ordered by FTS5 rank, then by id. When more than ``window`` articles match the query and
+    the filters, only the ``window`` most recently archived of them (highest ids) are ranked, and the
+    result says so (:attr:`SearchResults.bounded`); with at most ``window`` matches, or with
+    ``window=None``, every match is ranked. A window smaller than ``limit`` counts as ``limit``.
 
     Plain words always work: a query that FTS5 cannot parse is retried with every word quoted, unless
     it uses quotes or parentheses, which only FTS5 syntax does; then
@@ -282,18 +328,14 @@ def search_articles(
     text = (query or "").strip()
     if not text:
         raise SearchQueryError("empty search query")
-    where, params = (filters or ArticleFilter()).sql()
-    sql = (
-        f"SELECT {SUMMARY_COLUMNS}, {AUTHOR_NAMES_SQL},"
-        f" snippet(articles_fts, -1, ?, ?, '…', {SNIPPET_TOKENS}) AS snippet,"
-        " articles_fts.rank AS rank"
-        " FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid"
-        f" WHERE articles_fts MATCH ? AND {where} ORDER BY {{order}} LIMIT ?"
-    )
+    if window is not None and window < 1:
+        raise ValueError(f"the ranking window must be at least 1, not {window}")
+    limit = int(limit)
+    if window is not None and limit > window:
+        window = limit
 
-    def run(match: str) -> list[dict[str, Any]]:
-        rows = _best_ranked(db, sql, [*marks, match, *params], int(limit))
-        return [_with_authors(row) for row in rows]
+    def run(match: str) -> SearchResults:
+        return _ranked_search(db, _FullText.of(match, filters or ArticleFilter()), limit, marks, window)
 
     try:
         return run(text)
@@ -308,6 +350,105 @@ def search_articles(
     except sqlite3.OperationalError as error:
         _raise_unless_syntax(error)
         raise SearchQueryError(_syntax_message(text, error)) from error
+
+
+@dataclass(frozen=True)
+class _FullText:
+    """A full-text query with its filters: ``FROM ... WHERE ...`` SQL and its parameters.
+
+    Without filters the FTS index is read alone; filters join ``articles a``, whose columns they test.
+    """
+
+    match: str
+    sql: str
+    params: list[Any]
+
+    @classmethod
+    def of(cls, match: str, filters: ArticleFilter) -> _FullText:
+        where, params = filters.sql()
+        if where == "1":
+            return cls(match, "FROM articles_fts WHERE articles_fts MATCH ?", [match])
+        return cls(match, f"{FTS_JOIN} WHERE articles_fts MATCH ? AND {where}", [match, *params])
+
+
+def _ranked_search(
+    db: Database, query: _FullText, limit: int, marks: tuple[str, str], window: int | None
+) -> SearchResults:
+    matches = _count_matches(db, query)
+    floor, ranked = None, matches
+    if window is not None and matches > window:
+        floor = _window_floor(db, query, window)
+        ranked = matches if floor is None else window
+    rows = _with_details(db, query.match, _best_matches(db, query, floor, limit), marks)
+    if ranked < matches:
+        logger.debug("Ranked the %d most recently archived of %d matches", ranked, matches)
+    return SearchResults(rows, matches, ranked)
+
+
+def _count_matches(db: Database, query: _FullText) -> int:
+    """Articles matching ``query``: a scan of the index without ranking, cheap even for common words."""
+    return int(db.execute(f"SELECT count(*) {query.sql}", query.params).fetchone()[0])
+
+
+def _window_floor(db: Database, query: _FullText, window: int) -> int | None:
+    """The id of the ``window``-th most recently archived match, ``None`` if there are not that many."""
+    sql = f"SELECT articles_fts.rowid {query.sql} ORDER BY articles_fts.rowid DESC LIMIT 1 OFFSET ?"
+    row = db.execute(sql, [*query.params, window - 1]).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _best_matches(db: Database, query: _FullText, floor: int | None, limit: int) -> list[tuple[int, float]]:
+    """``(id, rank)`` of the ``limit`` best matches with an id of at least ``floor``, by rank then id.
+
+    Ordered by two terms, the matches go through SQLite's sorter, which keeps only the best ``limit``
+    rows; ``ORDER BY rank`` alone would have FTS5 sort every match itself, which is slower. Snippets
+    and article columns are read afterwards, for the rows returned only.
+    """
+    above = "" if floor is None else " AND articles_fts.rowid >= ?"
+    sql = (
+        f"SELECT articles_fts.rowid, articles_fts.rank {query.sql}{above}"
+        " ORDER BY articles_fts.rank, articles_fts.rowid LIMIT ?"
+    )
+    params = [*query.params, *([] if floor is None else [floor]), limit]
+    return [(int(row_id), rank) for row_id, rank in db.execute(sql, params).fetchall()]
+
+
+def _with_details(
+    db: Database, match: str, best: list[tuple[int, float]], marks: tuple[str, str]
+) -> list[dict[str, Any]]:
+    """The summary columns, authors, snippet and rank of the articles of ``best``, in its order."""
+    if not best:
+        return []
+    where, params = _id_condition(match, [row_id for row_id, _ in best])
+    sql = (
+        f"SELECT {SUMMARY_COLUMNS}, {AUTHOR_NAMES_SQL},"
+        f" snippet(articles_fts, -1, ?, ?, '…', {SNIPPET_TOKENS}) AS snippet"
+        f" {FTS_JOIN} WHERE articles_fts MATCH ? AND {where}"
+    )
+    found = {row["id"]: row for row in _rows(db, sql, [*marks, match, *params])}
+    rows = []
+    for row_id, rank in best:
+        if row_id in found:
+            row = _with_authors(found[row_id])
+            row["rank"] = rank
+            rows.append(row)
+    return rows
+
+
+def _id_condition(match: str, ids: list[int]) -> tuple[str, list[Any]]:
+    """SQL condition selecting the matches ``ids`` of ``match``, and its parameters.
+
+    FTS5 looks each id up in the index, which is cheap, except in prefix queries: a prefix longer
+    than the prefix indexes (``worl*``) merges the lists of all its terms again at every lookup, so
+    those read the index once over the range of the ids instead.
+    """
+    listed = json.dumps(ids)
+    if "*" in match:
+        where = (
+            "articles_fts.rowid BETWEEN ? AND ? AND +articles_fts.rowid IN (SELECT value FROM json_each(?))"
+        )
+        return where, [min(ids), max(ids), listed]
+    return "articles_fts.rowid IN (SELECT value FROM json_each(?))", [listed]
 
 
 def _syntax_message(text: str, error: Exception) -> str:

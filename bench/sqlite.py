@@ -3,9 +3,10 @@
 ``python -m bench.sqlite`` writes synthetic articles through the archive's writer
 (:class:`archive.store.ArticleWriter`, the batched ``upsert_article`` of crawls) into fresh archives
 at several batch sizes, builds an archive of ``--articles`` articles (default 100,000), then runs a
-mix of full-text searches on it through :func:`archive.queries.search_articles` (what
-``newsarchive search`` runs) and prints their latency (p50, p95) by kind of query, and the size of
-the archive per 1,000 articles.
+mix of full-text searches on it through :func:`archive.queries.search_results` (what
+``newsarchive search`` runs) and prints their latency (p50, p95) by kind of query and over all
+kinds, with ranking bounded to the most recently archived matches (the default) and with every match
+ranked (``--exhaustive``), and the size of the archive per 1,000 articles.
 
 Article text is drawn from a Zipf-distributed vocabulary of about 30,000 words, so that, as in real
 text, a few words are in almost every article and most are rare. Queries: very common words (in
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from sqlite_utils import Database
+
+    from archive.queries import SearchResults
 
 HOST = "http://bench.example"
 _SYLLABLES = (
@@ -145,12 +148,18 @@ class WriteRun:
 @dataclass
 class SearchFigures:
     articles: int
+    #: Matches ranked at most (``None``: every match, ``--exhaustive``).
+    window: int | None
     #: Milliseconds of every search (wall clock), by kind of query.
     latencies: dict[str, list[float]] = field(default_factory=dict)
     #: CPU milliseconds of every search, by kind of query (unaffected by other processes).
     cpu: dict[str, list[float]] = field(default_factory=dict)
     #: Average number of results (at most the limit) by kind.
     hits: dict[str, float] = field(default_factory=dict)
+    #: Average number of matching articles by kind.
+    matches: dict[str, float] = field(default_factory=dict)
+    #: Share of the searches whose ranking was bounded to the window, by kind.
+    bounded: dict[str, float] = field(default_factory=dict)
 
 
 def write_articles(db: Database, corpus: Corpus, start: int, count: int, batch_size: int) -> WriteRun:
@@ -216,28 +225,55 @@ def measure_writes(corpus: Corpus, count: int, batch_sizes: list[int], work_dir:
     return runs
 
 
-def measure_search(path: Path, corpus: Corpus, per_kind: int, rounds: int, limit: int = 20) -> SearchFigures:
-    """Latency of ``per_kind`` queries of each kind, ``rounds`` times each after a warm-up round."""
+def measure_search(
+    path: Path, corpus: Corpus, per_kind: int, rounds: int, limit: int = 20, window: int | None = None
+) -> list[SearchFigures]:
+    """Latency of ``per_kind`` queries of each kind, ``rounds`` times each after a warm-up round.
+
+    Each query runs with ranking bounded to ``window`` matches (by default the window of
+    ``newsarchive search``, :data:`archive.queries.RANK_WINDOW`) and with every match ranked
+    (``--exhaustive``), one right after the other, so that both see the same load; the order
+    alternates from round to round. Returns the bounded figures, then the exhaustive ones.
+    """
     from archive import open_archive
-    from archive.queries import search_articles
+    from archive.queries import RANK_WINDOW, search_results
 
     db = open_archive(path, readonly=True)
     try:
-        figures = SearchFigures(articles=count_articles(db))
+        articles = count_articles(db)
+        bound = max(RANK_WINDOW if window is None else window, limit)
+        modes = [SearchFigures(articles, bound), SearchFigures(articles, None)]
         queries = corpus.queries(per_kind)
-        hits: dict[str, list[int]] = {}
-        for kind, query in queries:  # warm-up: the page cache, as for a search after the first
-            hits.setdefault(kind, []).append(len(search_articles(db, query, limit=limit)))
-        for _ in range(rounds):
+        for figures in modes:  # warm-up: the page cache, as for a search after the first
+            found = [(kind, search_results(db, q, limit=limit, window=figures.window)) for kind, q in queries]
+            _summarise(figures, found)
+        for number in range(rounds):
             for kind, query in queries:
-                started, cpu_started = time.perf_counter(), time.process_time()
-                search_articles(db, query, limit=limit)
-                figures.cpu.setdefault(kind, []).append((time.process_time() - cpu_started) * 1000)
-                figures.latencies.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
-        figures.hits = {kind: statistics.fmean(values) for kind, values in hits.items()}
-        return figures
+                for figures in modes if number % 2 == 0 else modes[::-1]:
+                    _time_search(db, figures, kind, query, limit)
+        return modes
     finally:
         db.close()
+
+
+def _time_search(db: Database, figures: SearchFigures, kind: str, query: str, limit: int) -> None:
+    from archive.queries import search_results
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    search_results(db, query, limit=limit, window=figures.window)
+    figures.cpu.setdefault(kind, []).append((time.process_time() - cpu_started) * 1000)
+    figures.latencies.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
+
+
+def _summarise(figures: SearchFigures, found: list[tuple[str, SearchResults]]) -> None:
+    """Average results, matches and share of bounded rankings by kind, from one search of each query."""
+    by_kind: dict[str, list[SearchResults]] = {}
+    for kind, results in found:
+        by_kind.setdefault(kind, []).append(results)
+    for kind, values in by_kind.items():
+        figures.hits[kind] = statistics.fmean(len(result.rows) for result in values)
+        figures.matches[kind] = statistics.fmean(result.matches for result in values)
+        figures.bounded[kind] = statistics.fmean(result.bounded for result in values)
 
 
 def archive_size(path: Path) -> tuple[int, dict[str, int]]:
@@ -277,9 +313,14 @@ def write_table(runs: list[WriteRun]) -> Table:
 
 
 def search_table(figures: SearchFigures) -> Table:
+    if figures.window is None:
+        ranking = "exhaustive ranking: every match, --exhaustive"
+    else:
+        ranking = f"default: ranking bounded to the {figures.window:,} most recently archived matches"
     table = Table(
-        f"Full-text search latency on {figures.articles:,} articles (search_articles, 20 results)",
-        ["query", "searches", "results", "p50 ms", "p95 ms", "max ms", "CPU p50 ms", "CPU p95 ms"],
+        f"Full-text search latency on {figures.articles:,} articles (search_results, 20 results; {ranking})",
+        ["query", "searches", "results", "matches", "bounded", "p50 ms", "p95 ms", "max ms"]
+        + ["CPU p50 ms", "CPU p95 ms"],
     )
     every: list[float] = []
     every_cpu: list[float] = []
@@ -289,14 +330,21 @@ def search_table(figures: SearchFigures) -> Table:
             continue
         every += values
         every_cpu += cpu
-        table.add(kind, len(values), figures.hits.get(kind), *_percentiles(values), *_percentiles(cpu)[:2])
+        counts = figures.hits.get(kind), figures.matches.get(kind), _share(figures.bounded.get(kind))
+        table.add(kind, len(values), *counts, *_percentiles(values), *_percentiles(cpu)[:2])
     if every:
-        table.add("all", len(every), None, *_percentiles(every), *_percentiles(every_cpu)[:2])
+        table.add("all", len(every), None, None, None, *_percentiles(every), *_percentiles(every_cpu)[:2])
     table.notes.append(
-        "results: average number of results (at most 20). ms: wall clock; CPU ms: CPU time of the search "
+        "results: average number of results (at most 20); matches: average number of matching articles; "
+        "bounded: share of the searches that ranked only the most recently archived matches. "
+        "ms: wall clock; CPU ms: CPU time of the search "
         "(the same on a quiet machine; lower when other processes compete for the CPU)."
     )
     return table
+
+
+def _share(value: float | None) -> str | None:
+    return None if value is None else f"{value:.0%}"
 
 
 def _percentiles(values: list[float]) -> tuple[float, float, float]:
@@ -319,9 +367,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 50, 500])
     parser.add_argument("--queries", type=int, default=30, help="queries of each kind (default 30)")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds over the queries (default 3)")
+    parser.add_argument(
+        "--window",
+        type=int,
+        help="matches ranked at most by default searches (default: the archive's, 20,000)",
+    )
     parser.add_argument("--db", type=Path, help="search archive to build or reuse (default: a temp file)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.window is not None and args.window < 1:
+        parser.error("--window must be at least 1")
     corpus = Corpus(args.seed)
     with tempfile.TemporaryDirectory(prefix="bench-sqlite-") as tmp:
         work_dir = Path(tmp)
@@ -330,11 +385,12 @@ def main(argv: list[str] | None = None) -> int:
         build = build_archive(path, corpus, args.articles, max(args.batch_sizes))
         if build is not None:
             runs.append(build)
-        search = measure_search(path, corpus, args.queries, args.rounds)
+        bounded, exhaustive = measure_search(path, corpus, args.queries, args.rounds, window=args.window)
         emit(
             write_table(runs),
-            search_table(search),
-            size_table(path, search.articles),
+            search_table(bounded),
+            search_table(exhaustive),
+            size_table(path, bounded.articles),
             header="SQLite benchmark",
         )
     return 0

@@ -223,15 +223,25 @@ def test_sqlite_benchmark_prints_writes_search_and_size(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["--articles", "60", "--write-articles", "15", "--batch-sizes", "1", "5"]
-    argv += ["--queries", "2", "--rounds", "1", "--db", str(tmp_path / "search.db")]
+    argv += ["--queries", "2", "--rounds", "1", "--window", "21", "--db", str(tmp_path / "search.db")]
     assert sqlite_bench.main(argv) == 0
     output = capsys.readouterr().out
     writes = _table_rows(output, "Articles written per second")
     assert [row[0] for row in writes[1:]] == ["1", "5", "5"]
     assert [row[1] for row in writes[1:]] == ["15", "15", "60"]
-    search = _table_rows(output, "Full-text search latency on 60 articles")
-    assert [row[0] for row in search[1:]] == [*sqlite_bench.QUERY_KINDS, "all"]
-    assert search[-1][1] == str(2 * len(sqlite_bench.QUERY_KINDS))
+    bounded = _table_rows(
+        output, "Full-text search latency on 60 articles (search_results, 20 results; default"
+    )
+    exhaustive = _table_rows(
+        output, "Full-text search latency on 60 articles (search_results, 20 results; exh"
+    )
+    for search in (bounded, exhaustive):
+        assert [row[0] for row in search[1:]] == [*sqlite_bench.QUERY_KINDS, "all"]
+        assert search[-1][1] == str(2 * len(sqlite_bench.QUERY_KINDS))
+        assert [row[3] for row in search[1:]] == [row[3] for row in bounded[1:]], "the same matches"
+    very_common = {row[0]: row[4] for row in bounded[1:]}["very common word"]
+    assert very_common == "100%", "the very common words are in more than 21 of the 60 articles"
+    assert {row[4] for row in exhaustive[1:-1]} == {"0%"}
     size = _table_rows(output, "Archive size")
     assert size[1][0] == "whole file" and float(size[1][2]) > 0
 

@@ -14,7 +14,7 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
-from archive import open_archive, web
+from archive import open_archive, queries, web
 from archive.export import CSV_COLUMNS
 from archive.migrations import migrations
 from archive.store import finish_crawl, start_crawl, upsert_article
@@ -144,7 +144,10 @@ def test_search_json_lists_every_result(archive_path: Path) -> None:
     result = run("search", "ammunition", "--json", "--db", archive_path)
 
     assert result.exit_code == 0, result.output
-    results = json.loads(result.stdout)
+    found = json.loads(result.stdout)
+    assert found["query"] == "ammunition"
+    assert (found["matches"], found["ranked"], found["bounded"]) == (2, 2, False)
+    results = found["results"]
     assert sorted(row["url"] for row in results) == sorted([SEED_URL, f"{BASE}/pakistan-indo-pacific/"])
     by_url = {row["url"]: row for row in results}
     assert by_url[f"{BASE}/pakistan-indo-pacific/"]["authors"] == ["Ali Khan", "Carla Esparza Arteaga"]
@@ -157,7 +160,14 @@ def test_search_without_match(archive_path: Path) -> None:
     as_json = run("search", "zeppelin", "--json", "--db", archive_path)
 
     assert text.exit_code == 0 and text.stdout == "No articles match 'zeppelin'.\n"
-    assert as_json.exit_code == 0 and json.loads(as_json.stdout) == []
+    assert as_json.exit_code == 0
+    assert json.loads(as_json.stdout) == {
+        "query": "zeppelin",
+        "matches": 0,
+        "ranked": 0,
+        "bounded": False,
+        "results": [],
+    }
 
 
 @pytest.mark.parametrize(
@@ -177,15 +187,71 @@ def test_search_filters(archive_path: Path, options: list[str], expected: list[s
     result = run("search", "ammunition", "--json", *options, "--db", archive_path)
 
     assert result.exit_code == 0, result.output
-    assert sorted(row["title"] for row in json.loads(result.stdout)) == expected
+    assert sorted(row["title"] for row in json.loads(result.stdout)["results"]) == expected
 
 
 def test_search_limit(archive_path: Path) -> None:
     one = run("search", "ammunition", "--limit", "1", "--json", "--db", archive_path)
     zero = run("search", "ammunition", "--limit", "0", "--db", archive_path)
 
-    assert len(json.loads(one.stdout)) == 1
+    assert len(json.loads(one.stdout)["results"]) == 1
     assert zero.exit_code == 2
+
+
+#: Matches the seed article (the better match, archived first) and the opinion piece (archived next).
+EITHER = "ammunition OR trafficking"
+
+
+def test_search_ranks_the_most_recently_archived_matches_and_says_so(
+    archive_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "RANK_WINDOW", 1)
+    text = run("search", EITHER, "--limit", "1", "--db", archive_path)
+    as_json = run("search", EITHER, "--limit", "1", "--json", "--db", archive_path)
+
+    assert text.exit_code == 0, text.output
+    lines = text.stdout.splitlines()
+    assert lines[0] == "1. Pakistan and the Indo-Pacific"
+    assert lines[-1] == "Ranked the 1 most recently archived of 2 matches; --exhaustive ranks them all."
+    found = json.loads(as_json.stdout)
+    assert (found["matches"], found["ranked"], found["bounded"]) == (2, 1, True)
+    assert [row["title"] for row in found["results"]] == ["Pakistan and the Indo-Pacific"]
+
+
+def test_search_exhaustive_ranks_every_match(archive_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(queries, "RANK_WINDOW", 1)
+    text = run("search", EITHER, "--limit", "1", "--exhaustive", "--db", archive_path)
+    as_json = run("search", EITHER, "--limit", "1", "--exhaustive", "--json", "--db", archive_path)
+
+    assert text.exit_code == 0, text.output
+    assert text.stdout.splitlines()[0] == "1. ICAFT Conference of OAS led by Mexico"
+    assert "Ranked the" not in text.stdout
+    found = json.loads(as_json.stdout)
+    assert (found["matches"], found["ranked"], found["bounded"]) == (2, 2, False)
+    assert [row["title"] for row in found["results"]] == ["ICAFT Conference of OAS led by Mexico"]
+
+
+@pytest.mark.parametrize(
+    ("options", "expected", "counts"),
+    [
+        (["--until", "2021-12-31"], "ICAFT Conference of OAS led by Mexico", (1, 1, False)),
+        (["--section", "news"], "ICAFT Conference of OAS led by Mexico", (1, 1, False)),
+        (["--author", "esparza"], "Pakistan and the Indo-Pacific", (2, 1, True)),
+    ],
+)
+def test_search_filters_apply_before_the_bound(
+    archive_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    options: list[str],
+    expected: str,
+    counts: tuple[int, int, bool],
+) -> None:
+    monkeypatch.setattr(queries, "RANK_WINDOW", 1)
+    result = run("search", EITHER, "--limit", "1", "--json", *options, "--db", archive_path)
+
+    found = json.loads(result.stdout)
+    assert [row["title"] for row in found["results"]] == [expected]
+    assert (found["matches"], found["ranked"], found["bounded"]) == counts
 
 
 @pytest.mark.parametrize("query", ["Indo-Pacific", "Pakistan's", "AND", "NOT", "C++", "10:30", "diplomacy."])
@@ -199,7 +265,7 @@ def test_search_plain_words_always_work(archive_path: Path, query: str) -> None:
 def test_search_plain_words_with_hyphen_find_the_article(archive_path: Path) -> None:
     result = run("search", "Indo-Pacific", "--json", "--db", archive_path)
 
-    assert [row["title"] for row in json.loads(result.stdout)] == ["Pakistan and the Indo-Pacific"]
+    assert [row["title"] for row in json.loads(result.stdout)["results"]] == ["Pakistan and the Indo-Pacific"]
 
 
 @pytest.mark.parametrize("query", ['"unbalanced quote', "NEAR(", "ammunition AND (trafficking", '"'])
