@@ -18,6 +18,9 @@ splits the profiled time into stages:
   scheduler, engine, middlewares, signals, stats).
 
 Each stage counts the library code it calls (lxml, SQLite, dateparser...), not the stages it calls.
+The crawl runs with ``NEWSARCHIVE_EXTRACT_PROCESSES=0`` (everything in this process, so that every
+stage is profiled; a real crawl parses, extracts and cleans in worker processes) unless ``-s`` says
+otherwise.
 
 cProfile slows Python code down more than C code (lxml, SQLite), so the shares are indicative;
 ``--output FILE`` keeps the raw profile for ``python -m pstats FILE``.
@@ -137,6 +140,7 @@ def profile_crawl(
     profiler = cProfile.Profile()
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp, ServerProcess(site.sites_dir) as server:
         settings = {**replay_settings(), "NEWSARCHIVE_REPLAY_PROXY": server.url, "LOG_LEVEL": "WARNING"}
+        settings["NEWSARCHIVE_EXTRACT_PROCESSES"] = 0  # every stage in this (profiled) process
         settings.update(extra or {})
         started = time.perf_counter()
         profiler.enable()

@@ -14,7 +14,8 @@ the crawl's event loop reads, so no thread of the crawl process is involved. Wor
 crawl process stops them when its engine stops) and exit when the crawl process goes away, even by
 ``kill -9``. Their log records are handled by the crawl process's logging, like its own. A worker that
 dies is replaced and the pages it held are extracted again once; a page that kills a worker twice is
-reported as that page's error (:class:`WorkerLost`).
+reported as that page's error (:class:`WorkerLost`). When workers die before extracting anything, twice
+in a row (they cannot start on this machine), the crawl goes on with extraction in its own process.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ STATS = "newsarchive/extraction"
 SOCKET_BUFFER = 4 * 1024 * 1024
 #: Seconds a worker gets to exit once told to stop, before it is killed.
 STOP_TIMEOUT = 5.0
+#: How a worker is started (followed by its socket's file descriptor and the log level).
+WORKER_COMMAND = [sys.executable, "-m", "crawler.extraction_worker"]
 _POOLS: WeakKeyDictionary[Any, ExtractionPool] = WeakKeyDictionary()
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
@@ -75,6 +78,8 @@ def processes_setting(value: Any, cpus: int | None = None) -> int:
     number is taken as it is, ``0`` meaning no workers. Anything else raises ``ValueError``.
     """
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto")):
+        if sys.platform == "win32":
+            return 0  # workers inherit their socket by file descriptor: POSIX only
         return max(0, (cpus if cpus is not None else os.cpu_count() or 1) - 1)
     if isinstance(value, bool):
         number = -1
@@ -99,6 +104,7 @@ class ExtractionPool:
         self._workers: list[_Worker] = []
         self._ids = itertools.count()
         self._starting: asyncio.Lock | None = None
+        self._dead_on_arrival = 0
         self._closed = False
 
     @classmethod
@@ -117,14 +123,15 @@ class ExtractionPool:
             return function(*args, **kwargs)
         task = pickle.dumps((function, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
         for attempt in (1, 2):
+            if self.processes == 0:  # workers could not be kept alive: see _on_lost
+                break
             worker = await self._pick()
             try:
                 return await worker.submit(next(self._ids), task)
             except WorkerLost:
-                self._replace(worker)
-                if attempt == 2:
+                if attempt == 2 and self.processes:
                     raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        return function(*args, **kwargs)
 
     async def _pick(self) -> _Worker:
         if len(self._workers) < self.processes or not all(w.alive for w in self._workers):
@@ -136,15 +143,25 @@ class ExtractionPool:
                     self._workers.append(await _Worker.start(self))
         return min(self._workers, key=lambda w: len(w.pending))
 
-    def _replace(self, worker: _Worker) -> None:
-        if worker in self._workers:
-            self._workers.remove(worker)
+    def _on_lost(self, worker: _Worker) -> None:
+        """A worker died: its pages go to a new one; workers that die before answering anything twice
+        in a row (they cannot start here) leave extraction to this process."""
+        if self.stats is not None:
+            self.stats.inc_value(f"{STATS}/worker_lost")
+        self._dead_on_arrival = 0 if worker.answered else self._dead_on_arrival + 1
+        code = worker.process.poll()
+        if self._dead_on_arrival >= 2 and self.processes:
             logger.error(
-                "Extraction process %(pid)d died (exit code %(code)s); its pages go to a new one",
-                {"pid": worker.process.pid, "code": worker.process.poll()},
+                "Extraction processes exit before extracting anything (last exit code %(code)s); "
+                "extracting in the crawl process from now on",
+                {"code": code},
             )
-            if self.stats is not None:
-                self.stats.inc_value(f"{STATS}/worker_lost")
+            self.processes = 0
+            return
+        logger.error(
+            "Extraction process %(pid)d died (exit code %(code)s); its pages go to a new one",
+            {"pid": worker.process.pid, "code": code},
+        )
 
     def close(self) -> None:
         """Stop the workers; pages still in them are not extracted."""
@@ -171,7 +188,10 @@ class _Worker:
         self.reader = reader
         self.writer = writer
         self.pending: dict[int, asyncio.Future[Any]] = {}
+        #: Tasks answered so far.
+        self.answered = 0
         self.alive = True
+        self.stopping = False
         self.listener = asyncio.ensure_future(self._listen())
 
     @classmethod
@@ -187,7 +207,7 @@ class _Worker:
         }
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "crawler.extraction_worker", str(theirs.fileno()), str(level)],
+                [*WORKER_COMMAND, str(theirs.fileno()), str(level)],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 env=env,
@@ -229,6 +249,7 @@ class _Worker:
             if target.isEnabledFor(record.levelno):
                 target.handle(record)
             return
+        self.answered += 1
         future = self.pending.pop(message[1], None)
         if future is None or future.done():
             return
@@ -241,6 +262,10 @@ class _Worker:
 
     def _lost(self) -> None:
         self.alive = False
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=1.0)  # its socket is closed: it has exited or is exiting
+        if not self.stopping:
+            self.pool._on_lost(self)
         pending, self.pending = self.pending, {}
         for future in pending.values():
             if not future.done():
@@ -248,6 +273,7 @@ class _Worker:
 
     def stop(self) -> None:
         self.alive = False
+        self.stopping = True
         self.listener.cancel()
         with contextlib.suppress(Exception):
             self.writer.close()

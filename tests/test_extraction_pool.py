@@ -194,3 +194,20 @@ def test_pages_arriving_together_share_the_configured_workers() -> None:
 
     assert len(_with_pool(1, work)) == 1
     assert len(_with_pool(2, work)) == 2
+
+
+def test_workers_that_cannot_start_leave_extraction_to_this_process(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from crawler import extraction_pool
+
+    monkeypatch.setattr(extraction_pool, "WORKER_COMMAND", [sys.executable, "-c", "raise SystemExit(3)"])
+
+    async def work(pool: ExtractionPool) -> tuple[int, int]:
+        return await pool.run(os.getpid), pool.processes
+
+    with caplog.at_level(logging.ERROR, logger="crawler.extraction_pool"):
+        pid, processes = _with_pool(1, work)
+    assert (pid, processes) == (os.getpid(), 0)
+    assert "extracting in the crawl process from now on" in caplog.text
+    assert "exit code 3" in caplog.text
