@@ -113,7 +113,7 @@ class ExtractionPool:
         pool = _POOLS.get(crawler)
         if pool is None:
             processes = processes_setting(crawler.settings.get("NEWSARCHIVE_EXTRACT_PROCESSES", "auto"))
-            pool = _POOLS[crawler] = cls(processes, crawler.stats)
+            pool = _POOLS[crawler] = cls(processes, _CrawlerStats(crawler))
             crawler.signals.connect(pool.close, signal=signals.engine_stopped)
         return pool
 
@@ -169,6 +169,21 @@ class ExtractionPool:
         workers, self._workers = self._workers, []
         for worker in workers:
             worker.stop()
+
+
+class _CrawlerStats:
+    """The crawler's stats, looked up when a count is made (they exist only once the crawl runs)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    def inc_value(self, key: str, count: int = 1) -> None:
+        try:
+            stats = self.crawler.stats
+        except RuntimeError:
+            return
+        if stats is not None:
+            stats.inc_value(key, count)
 
 
 class _Worker:

@@ -97,9 +97,12 @@ class NewspaperSpider(scrapy.Spider):
         """The archive of this crawl."""
         return ArchiveSession.of(self.crawler)
 
-    @property
     def extraction(self) -> ExtractionPool:
-        """Where pages are parsed: worker processes (``NEWSARCHIVE_EXTRACT_PROCESSES``) or this one."""
+        """Where pages are parsed: worker processes (``NEWSARCHIVE_EXTRACT_PROCESSES``) or this one.
+
+        A method, not a property: Scrapy inspects a spider's attributes when it serialises requests
+        (scrapy-redis frontiers), and that must not create the pool.
+        """
         return ExtractionPool.of(self.crawler)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -150,7 +153,7 @@ class NewspaperSpider(scrapy.Spider):
         if response.status == 304:
             self.session.visited(response)
             return []
-        listing = await self.extraction.run(
+        listing = await self.extraction().run(
             read_listing, response.body, response.url, profile=self.profile, encoding=_encoding(response)
         )
         links = [url for url in map(clean_url, listing.articles) if self._allowed(url)]
@@ -180,7 +183,7 @@ class NewspaperSpider(scrapy.Spider):
             return []
         self.crawler.stats.inc_value(f"{STATS}/article_pages")
         self.session.article_fetched(response)
-        article = await self.extraction.run(
+        article = await self.extraction().run(
             build_article,
             response.body,
             response.url,
