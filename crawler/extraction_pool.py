@@ -126,6 +126,8 @@ class ExtractionPool:
             if self.processes == 0:  # workers could not be kept alive: see _on_lost
                 break
             worker = await self._pick()
+            if worker is None:  # the workers were given up while this page waited for one
+                break
             try:
                 return await worker.submit(next(self._ids), task)
             except WorkerLost:
@@ -133,7 +135,7 @@ class ExtractionPool:
                     raise
         return function(*args, **kwargs)
 
-    async def _pick(self) -> _Worker:
+    async def _pick(self) -> _Worker | None:
         if len(self._workers) < self.processes or not all(w.alive for w in self._workers):
             if self._starting is None:
                 self._starting = asyncio.Lock()
@@ -141,6 +143,8 @@ class ExtractionPool:
                 self._workers = [w for w in self._workers if w.alive]
                 while len(self._workers) < self.processes:
                     self._workers.append(await _Worker.start(self))
+        if not self._workers:
+            return None
         return min(self._workers, key=lambda w: len(w.pending))
 
     def _on_lost(self, worker: _Worker) -> None:

@@ -3,9 +3,9 @@
 ``python -m crawler.extraction_worker FD LEVEL`` reads tasks from the socket ``FD`` (inherited from
 the crawl process), runs them and writes back their results. Frames are a 4-byte big-endian length and
 a pickle. The crawl process sends a task id and ``(function, args, kwargs)`` (two pickles in one
-frame); the worker answers
-``("result", task_id, value)`` or ``("error", task_id, exception, traceback_text)``, and sends its log
-records as ``("log", record_attributes)``. It ignores Ctrl-C (the crawl process stops it) and exits
+frame); the worker answers ``("result", task_id, value)`` or
+``("error", task_id, exception, traceback_text)``, and sends its log records as
+``("log", record_attributes)``. It ignores Ctrl-C (the crawl process stops it) and exits
 when the crawl process closes the socket or dies.
 """
 

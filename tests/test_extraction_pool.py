@@ -203,11 +203,12 @@ def test_workers_that_cannot_start_leave_extraction_to_this_process(
 
     monkeypatch.setattr(extraction_pool, "WORKER_COMMAND", [sys.executable, "-c", "raise SystemExit(3)"])
 
-    async def work(pool: ExtractionPool) -> tuple[int, int]:
-        return await pool.run(os.getpid), pool.processes
+    async def work(pool: ExtractionPool) -> tuple[set[int], int]:
+        pids = await asyncio.gather(*(pool.run(os.getpid) for _ in range(6)))  # pages waiting together
+        return set(pids), pool.processes
 
     with caplog.at_level(logging.ERROR, logger="crawler.extraction_pool"):
-        pid, processes = _with_pool(1, work)
-    assert (pid, processes) == (os.getpid(), 0)
+        pids, processes = _with_pool(1, work)
+    assert (pids, processes) == ({os.getpid()}, 0)
     assert "extracting in the crawl process from now on" in caplog.text
     assert "exit code 3" in caplog.text
